@@ -1,0 +1,40 @@
+"""Operators' view of users: search, filters, verify and deactivate in bulk."""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["-date_joined"]
+    list_display = ["email", "name", "email_verified_at", "is_active", "is_staff", "date_joined"]
+    list_filter = ["is_active", "is_staff", ("email_verified_at", admin.EmptyFieldListFilter)]
+    search_fields = ["email", "name"]
+    readonly_fields = ["date_joined", "last_login"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("name", "email_verified_at")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "name", "password1", "password2")}),
+    )
+    actions = ["mark_verified", "deactivate"]
+
+    @admin.action(description="Mark selected users' email as verified")
+    def mark_verified(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = queryset.filter(email_verified_at__isnull=True).update(
+            email_verified_at=timezone.now()
+        )
+        self.message_user(request, f"{count} user(s) marked verified.", messages.SUCCESS)
+
+    @admin.action(description="Deactivate selected users")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = queryset.exclude(pk=request.user.pk or 0).update(is_active=False)
+        self.message_user(request, f"{count} user(s) deactivated.", messages.SUCCESS)

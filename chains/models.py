@@ -1,0 +1,1 @@
+"""Chains models arrive with the chains issue."""

@@ -1,0 +1,15 @@
+"""The API's routes, one include per app. Every path here lives under /api/."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from cryptovault import api_root
+
+urlpatterns = [
+    path("", api_root.ApiRootView.as_view(), name="api-root"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The "split" view serves its script as a file, so the docs work under our CSP.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last: anything else under /api/ is a JSON 404, in DEBUG too (no HTML debug page).
+    re_path(r"^.*$", api_root.api_not_found, name="api-not-found"),
+]

@@ -1,0 +1,144 @@
+"""Errors: the domain error type, the API's JSON error shape and the HTML error pages.
+
+Every error under ``/api/`` answers ``{"detail", "code", "request_id"}`` (plus
+``errors`` for validation), whether DRF raised it, Django routed nowhere (404),
+a rate limit tripped (429) or the code failed (500). Elsewhere people get the
+friendly templates in ``templates/<status>.html``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from django_ratelimit.exceptions import Ratelimited
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from cryptovault.request_context import current_request_id
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+RATE_LIMIT_RETRY_AFTER_SECONDS = 60
+
+
+class DomainError(Exception):
+    """A business rule said no: carries a stable ``code``, a message and an HTTP status.
+
+    Raised by services; the API turns it into the JSON error shape and pages into
+    form errors. Never a 500.
+    """
+
+    status_code: int = status.HTTP_400_BAD_REQUEST
+
+    def __init__(
+        self, code: str, message: str, *, status_code: int | None = None, field: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class RateLimitExceeded(exceptions.Throttled):
+    default_detail = "Too many requests. Try again later."
+    default_code = "rate_limited"
+
+
+def error_body(detail: str, code: str, **extra: Any) -> dict[str, Any]:
+    return {"detail": detail, "code": code, "request_id": current_request_id(), **extra}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's EXCEPTION_HANDLER: every API error in one shape."""
+    if isinstance(exc, DomainError):
+        extra = {"errors": {exc.field: [exc.message]}} if exc.field else {}
+        return Response(error_body(exc.message, exc.code, **extra), status=exc.status_code)
+    if isinstance(exc, Ratelimited):
+        exc = RateLimitExceeded(wait=RATE_LIMIT_RETRY_AFTER_SECONDS)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        # Not an API exception: a bug. Log it with the request id, answer JSON.
+        logger.error("Unhandled error in API view", exc_info=exc)
+        return Response(
+            error_body("Internal server error.", "server_error"),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    assert isinstance(exc, exceptions.APIException)
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = error_body("Invalid input.", "invalid", errors=errors)
+    else:
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+        response.data = error_body(str(exc.detail), code)
+    return response
+
+
+# --- Django-level handlers (urls.handler400/403/404/500) ----------------------
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def _page(request: HttpRequest, status_code: int, **context: Any) -> HttpResponse:
+    return render(request, f"{status_code}.html", context, status=status_code)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("Bad request.", "bad_request"), status=400)
+    return _page(request, 400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if isinstance(exception, Ratelimited):
+        return ratelimited(request, exception)
+    if _is_api(request):
+        return JsonResponse(
+            error_body("You do not have permission to do this.", "permission_denied"), status=403
+        )
+    return _page(request, 403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("Not found.", "not_found"), status=404)
+    return _page(request, 404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("Internal server error.", "server_error"), status=500)
+    # Rendered without the request's context processors: whatever broke (the
+    # database, say) must not break the error page too.
+    html = loader.get_template("500.html").render({"request_id": current_request_id()})
+    return HttpResponse(html, status=500)
+
+
+def ratelimited(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """django-ratelimit's RATELIMIT_VIEW: 429 with ``Retry-After``."""
+    if _is_api(request):
+        response: HttpResponse = JsonResponse(
+            error_body(RateLimitExceeded.default_detail, RateLimitExceeded.default_code),
+            status=429,
+        )
+    else:
+        response = _page(request, 429)
+    response["Retry-After"] = str(RATE_LIMIT_RETRY_AFTER_SECONDS)
+    return response

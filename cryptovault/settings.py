@@ -1,0 +1,373 @@
+"""CryptoVault settings: one module, driven by the environment (SPEC §1).
+
+With no variables set this is the embedded default: SQLite file, local-memory
+cache, in-memory channel layer, DEBUG on and the dev outbox for email. Setting
+``DATABASE_URL`` and ``REDIS_URL`` (and turning DEBUG off) gives production.
+Every variable is documented in ``.env.example``. A malformed value stops
+start-up with one line naming the variable (see ``cryptovault.config``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from csp.constants import NONCE, NONE, SELF
+
+from cryptovault.config import Config, ConfigError, abort
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"  # local state of the embedded mode; ignored by git
+
+env = Config(env_file=BASE_DIR / ".env")
+
+try:
+    # --- Core ---------------------------------------------------------------
+    DEBUG = env.flag("DEBUG", default=True)
+    HOST = env.text("HOST", default="127.0.0.1")
+    PORT = env.integer("PORT", default=8000, minimum=1, maximum=65535)
+    SECRET_KEY = env.text("SECRET_KEY", default="")
+    ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS", default=[])
+    CSRF_TRUSTED_ORIGINS = env.url_list("CSRF_TRUSTED_ORIGINS", default=[])
+    JWT_SIGNING_KEY = env.text("JWT_SIGNING_KEY", default="")
+    APP_URL = env.url("APP_URL", default=f"http://{HOST}:{PORT}").rstrip("/")
+    TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", default=0, minimum=0)
+    # Production redirects plain HTTP to HTTPS; /health stays reachable for probes.
+    SECURE_SSL_REDIRECT = env.flag("SECURE_SSL_REDIRECT", default=not DEBUG)
+    LOG_LEVEL = env.choice(
+        "LOG_LEVEL", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
+    )
+
+    # --- Storage ------------------------------------------------------------
+    DATABASES = {
+        "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+    }
+    REDIS_URL = env.redis_url("REDIS_URL", default="")
+
+    # --- Email --------------------------------------------------------------
+    EMAIL_SERVICE = env.choice(
+        "EMAIL_SERVICE", default="console", choices=("console", "smtp", "sendgrid", "resend", "ses")
+    )
+    EMAIL_HOST = env.text("EMAIL_HOST", default="localhost")
+    EMAIL_PORT = env.integer("EMAIL_PORT", default=25, minimum=1, maximum=65535)
+    EMAIL_HOST_USER = env.text("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env.text("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.flag("EMAIL_USE_TLS", default=False)
+    EMAIL_TIMEOUT = 10
+    EMAIL_FROM = env.email("EMAIL_FROM", default="no-reply@cryptovault.local")
+    EMAIL_FROM_NAME = env.text("EMAIL_FROM_NAME", default="CryptoVault")
+    SENDGRID_API_KEY = env.text("SENDGRID_API_KEY", default="")
+    RESEND_API_KEY = env.text("RESEND_API_KEY", default="")
+    AWS_ACCESS_KEY_ID = env.text("AWS_ACCESS_KEY_ID", default="")
+    AWS_SECRET_ACCESS_KEY = env.text("AWS_SECRET_ACCESS_KEY", default="")
+    AWS_REGION = env.text("AWS_REGION", default="us-east-1")
+
+    # --- Markets ------------------------------------------------------------
+    PRICE_SOURCE = env.choice(
+        "PRICE_SOURCE", default="auto", choices=("auto", "coingecko", "simulated")
+    )
+    COINGECKO_API_KEY = env.text("COINGECKO_API_KEY", default="")
+    COINGECKO_PLAN = env.choice("COINGECKO_PLAN", default="demo", choices=("demo", "pro"))
+    COINGECKO_MONTHLY_CREDITS = env.integer(
+        "COINGECKO_MONTHLY_CREDITS",
+        default=10_000 if COINGECKO_PLAN == "demo" else 500_000,
+        minimum=1,
+    )
+    COINGECKO_BASE_URL = env.url(
+        "COINGECKO_BASE_URL",
+        default=(
+            "https://api.coingecko.com/api/v3"
+            if COINGECKO_PLAN == "demo"
+            else "https://pro-api.coingecko.com/api/v3"
+        ),
+    ).rstrip("/")
+    PRICE_BROADCAST_SECONDS = env.integer("PRICE_BROADCAST_SECONDS", default=10, minimum=1)
+    # The plan's update period: CoinGecko's prices change no faster than this.
+    PRICE_REFRESH_SECONDS = env.integer(
+        "PRICE_REFRESH_SECONDS", default=60 if COINGECKO_PLAN == "demo" else 20, minimum=1
+    )
+    PRICE_CACHE_SECONDS = env.integer("PRICE_CACHE_SECONDS", default=60, minimum=1)
+    COIN_DETAIL_CACHE_SECONDS = env.integer("COIN_DETAIL_CACHE_SECONDS", default=300, minimum=1)
+
+    # --- Trading ------------------------------------------------------------
+    DEMO_STARTING_BALANCE_USD = env.decimal(
+        "DEMO_STARTING_BALANCE_USD", default=Decimal("10000"), minimum=Decimal("0")
+    )
+    TRADING_FEE_RATE = env.decimal(
+        "TRADING_FEE_RATE", default=Decimal("0.001"), minimum=Decimal("0"), maximum=Decimal("1")
+    )
+
+    # --- Chains: CHAIN_RPC_<chain id> -> JSON-RPC URL -------------------------
+    CHAIN_RPC_URLS = env.prefixed_urls("CHAIN_RPC_")
+
+    # --- Production requirements --------------------------------------------
+    if not DEBUG:
+        env.require("SECRET_KEY", SECRET_KEY, "it is required when DEBUG is off")
+        env.require("ALLOWED_HOSTS", ALLOWED_HOSTS, "it is required when DEBUG is off")
+        env.require("JWT_SIGNING_KEY", JWT_SIGNING_KEY, "it is required when DEBUG is off")
+except ConfigError as error:
+    abort(error)
+
+if not SECRET_KEY:
+    # Embedded mode only (DEBUG on): a random key kept in var/, never committed.
+    SECRET_KEY = env.local_secret(VAR_DIR / "secret_key")
+if not JWT_SIGNING_KEY:
+    JWT_SIGNING_KEY = env.local_secret(VAR_DIR / "jwt_signing_key")
+if DEBUG and not ALLOWED_HOSTS:
+    ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+
+# --- Money: digits defined once, reused by every DecimalField (STYLE.md 4) ---
+MONEY_MAX_DIGITS = 28
+MONEY_DECIMAL_PLACES = 8  # USD and coin amounts are stored to 8 places
+USD_DISPLAY_PLACES = 2
+MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)  # Decimal("0.00000001")
+USD_DISPLAY_QUANTUM = Decimal(1).scaleb(-USD_DISPLAY_PLACES)  # Decimal("0.01")
+
+API_VERSION = "1"
+
+# --- Applications -------------------------------------------------------------
+INSTALLED_APPS = [
+    "daphne",  # Channels' ASGI server: `runserver` serves HTTP and websockets
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_ratelimit",
+    "csp",
+    "anymail",
+    "accounts",
+    "markets",
+    "trading",
+    "chains",
+]
+
+MIDDLEWARE = [
+    # First, so that every response (redirects and errors included) carries the id.
+    "cryptovault.middleware.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+]
+
+ROOT_URLCONF = "cryptovault.urls"
+WSGI_APPLICATION = "cryptovault.wsgi.application"
+ASGI_APPLICATION = "cryptovault.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(exist_ok=True)
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+
+# --- Cache and channel layer ------------------------------------------------
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cv",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "cv:channels"},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # One process in the embedded mode, so a local-memory cache does hold the
+    # rate-limit counters; production sets REDIS_URL and the check applies.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+RATELIMIT_VIEW = "cryptovault.errors.ratelimited"
+
+# --- Auth ---------------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+# --- Internationalisation -----------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files -------------------------------------------------------------
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"  # filled by collectstatic for production
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Security headers (Django's middleware + django-csp) ---------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_REDIRECT_EXEMPT = [r"^health(/|$)"]
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # the browsable API and page scripts read it
+if not DEBUG:
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+if TRUSTED_PROXY_COUNT:
+    # Behind a TLS-terminating proxy that we trust to set the scheme.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+COINGECKO_IMAGE_HOSTS = ["https://coin-images.coingecko.com", "https://assets.coingecko.com"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *COINGECKO_IMAGE_HOSTS],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- Email ----------------------------------------------------------------------
+DEFAULT_FROM_EMAIL = f"{EMAIL_FROM_NAME} <{EMAIL_FROM}>"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_BACKEND = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "sendgrid": "anymail.backends.sendgrid.EmailBackend",
+    "resend": "anymail.backends.resend.EmailBackend",
+    "ses": "anymail.backends.amazon_ses.EmailBackend",
+}[EMAIL_SERVICE]
+ANYMAIL = {
+    "SENDGRID_API_KEY": SENDGRID_API_KEY,
+    "RESEND_API_KEY": RESEND_API_KEY,
+    "AMAZON_SES_CLIENT_PARAMS": {
+        "aws_access_key_id": AWS_ACCESS_KEY_ID,
+        "aws_secret_access_key": AWS_SECRET_ACCESS_KEY,
+        "region_name": AWS_REGION,
+    },
+}
+
+# --- API ------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cryptovault.errors.api_exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "UPDATE_LAST_LOGIN": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CryptoVault API",
+    "DESCRIPTION": "Paper trading of crypto with live prices, portfolio and on-chain wallets.",
+    "VERSION": API_VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Logging: JSON lines in production, readable text in DEBUG -----------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "cryptovault.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "cryptovault.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "text" if DEBUG else "json",
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Our access log replaces Django's per-request warnings in production.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING" if not DEBUG else "INFO"},
+    },
+}

@@ -1,0 +1,26 @@
+"""URL routes: pages, the API under /api/, admin, health and the OpenAPI docs."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from cryptovault import health, views
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("markets/", include("markets.urls")),
+    path("", include("trading.urls")),
+    path("wallet/", include("chains.urls")),
+    path("admin/", admin.site.urls),
+    path("health", health.health, name="health"),
+    path("health/live", health.live, name="health-live"),
+    path("api/", include("cryptovault.api_urls")),
+]
+
+handler400 = "cryptovault.errors.bad_request"
+handler403 = "cryptovault.errors.permission_denied"
+handler404 = "cryptovault.errors.page_not_found"
+handler500 = "cryptovault.errors.server_error"
+
+admin.site.site_header = "CryptoVault operations"
+admin.site.site_title = "CryptoVault admin"

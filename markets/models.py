@@ -1,0 +1,1 @@
+"""Markets models arrive with the markets issue."""

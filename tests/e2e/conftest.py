@@ -1,0 +1,102 @@
+"""Browser tests: Playwright (sync API) driving Debian's Chromium against a live server.
+
+Run on their own (`CRYPTOVAULT_E2E=1 pytest tests/e2e`, which `make test` does):
+the sync Playwright API runs an event loop in this thread, so the ORM calls made
+by fixtures here need DJANGO_ALLOW_ASYNC_UNSAFE, and async tests collected after
+them would fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+RESULTS = Path(__file__).resolve().parents[2] / "test-results"
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests",
+        allow_module_level=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    # Playwright cannot download its own browser here; use Debian's, headless, and
+    # keep it off the network it cannot reach anyway.
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@dataclass
+class PageProblems:
+    """Console errors, uncaught exceptions and CSP violations seen by a page."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
+
+    def all(self) -> list[str]:
+        return [*self.console_errors, *self.page_errors, *self.csp_violations]
+
+
+# Records CSP violations before any page script runs (init scripts are not subject
+# to the page's CSP).
+_CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI || "inline"}`);
+});
+"""
+
+
+@pytest.fixture
+def watched_page(page) -> Iterator:
+    """A page whose console errors, uncaught errors and CSP violations are collected."""
+    problems = PageProblems()
+    page.on(
+        "console",
+        lambda message: (
+            problems.console_errors.append(message.text) if message.type == "error" else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
+    page.add_init_script(_CSP_LISTENER)
+    page.problems = problems
+
+    def collect_csp() -> list[str]:
+        try:
+            found = page.evaluate("window.__cspViolations || []")
+        except Exception:  # the page may be closing
+            found = []
+        problems.csp_violations.extend(v for v in found if v not in problems.csp_violations)
+        return problems.csp_violations
+
+    page.collect_csp = collect_csp
+    yield page
+
+
+def screenshot(page, name: str) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
