@@ -1,6 +1,6 @@
 """The API's routes, one include per app. Every path here lives under /api/."""
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from cryptovault import api_root
@@ -10,6 +10,10 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The "split" view serves its script as a file, so the docs work under our CSP.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("accounts.api_urls")),
+    path("", include("markets.api_urls")),
+    path("", include("trading.api_urls")),
+    path("", include("chains.api_urls")),
     # Last: anything else under /api/ is a JSON 404, in DEBUG too (no HTML debug page).
     re_path(r"^.*$", api_root.api_not_found, name="api-not-found"),
 ]

@@ -2,4 +2,6 @@
 
 from django.urls import URLPattern, URLResolver
 
-websocket_urlpatterns: list[URLPattern | URLResolver] = []
+from markets.routing import websocket_urlpatterns as markets_websockets
+
+websocket_urlpatterns: list[URLPattern | URLResolver] = [*markets_websockets]

@@ -1,1 +1,51 @@
-"""Markets models arrive with the markets issue."""
+"""Markets: the coins we track and the price ticks that are the history of record."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class PriceSource(models.TextChoices):
+    COINGECKO = "coingecko", "CoinGecko"
+    STALE = "stale", "Stale (last good CoinGecko value)"
+    SIMULATED = "simulated", "Simulated"
+
+
+class Coin(models.Model):
+    """A coin known by its CoinGecko id; tracked coins are priced and tradable."""
+
+    id = models.CharField("CoinGecko id", max_length=64, primary_key=True)
+    symbol = models.CharField(max_length=20)
+    name = models.CharField(max_length=100)
+    image_url = models.URLField(max_length=500, blank=True)
+    rank = models.PositiveIntegerField(null=True, blank=True, help_text="Market-cap rank.")
+    is_tracked = models.BooleanField(default=True, db_index=True)
+
+    class Meta:
+        ordering = ["rank", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.symbol.upper()})"
+
+
+class PriceTick(models.Model):
+    """One observed USD price of a coin at a moment, labelled with where it came from."""
+
+    coin = models.ForeignKey(Coin, on_delete=models.CASCADE, related_name="ticks")
+    price = models.DecimalField(
+        max_digits=settings.MONEY_MAX_DIGITS, decimal_places=settings.MONEY_DECIMAL_PLACES
+    )
+    change_24h_pct = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    market_cap = models.DecimalField(max_digits=30, decimal_places=2, null=True, blank=True)
+    volume_24h = models.DecimalField(max_digits=30, decimal_places=2, null=True, blank=True)
+    source = models.CharField(max_length=16, choices=PriceSource.choices)
+    at = models.DateTimeField(help_text="When the price was observed upstream.")
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["coin", "-at"], name="pricetick_coin_at")]
+        get_latest_by = "at"
+
+    def __str__(self) -> str:
+        return f"{self.coin_id} {self.price} @ {self.at:%Y-%m-%d %H:%M:%S} ({self.source})"

@@ -1,0 +1,5 @@
+"""Trading API routes (under /api/)."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
