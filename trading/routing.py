@@ -1,0 +1,5 @@
+"""Trading websocket routes."""
+
+from django.urls import URLPattern, URLResolver
+
+websocket_urlpatterns: list[URLPattern | URLResolver] = []
