@@ -162,6 +162,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "cryptovault.middleware.SyncChainMiddleware",  # last: see its docstring
 ]
 
 ROOT_URLCONF = "cryptovault.urls"

@@ -1,10 +1,15 @@
 """API errors share one JSON shape; pages get friendly HTML error pages."""
 
+import io
+import json
+import logging
 import uuid
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
+
+from cryptovault.logging import JsonFormatter, RequestIdFilter
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.error_urls")]
 
@@ -68,13 +73,23 @@ def test_domain_error_keeps_its_code_and_field(client):
     assert body["errors"] == {"quantity": ["Not enough USD."]}
 
 
-def test_unhandled_api_error_is_json_500_with_request_id(client_500, caplog):
-    response = client_500.get("/api/test/broken")
+def test_unhandled_api_error_is_json_500_and_logged_with_its_request_id(client_500):
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(JsonFormatter())
+    logging.getLogger("cryptovault.errors").addHandler(handler)
+    try:
+        response = client_500.get("/api/test/broken")
+    finally:
+        logging.getLogger("cryptovault.errors").removeHandler(handler)
 
     body = assert_error_shape(response, 500, "server_error")
     assert "boom" not in response.content.decode()
-    logged = [record for record in caplog.records if record.levelname == "ERROR"]
-    assert logged and getattr(logged[0], "request_id", None) in (None, body["request_id"])
+    line = json.loads(stream.getvalue().splitlines()[0])
+    assert line["level"] == "ERROR"
+    assert line["request_id"] == body["request_id"]
+    assert "RuntimeError: boom" in line["exception"]
 
 
 def test_api_rate_limit_is_json_429_with_retry_after(client):
