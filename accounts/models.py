@@ -1,4 +1,5 @@
-"""Accounts: the custom user (email is the username)."""
+"""Accounts: the user (email is the username), verification codes and links, password
+reset tokens, the emails we sent and the audit trail of security events."""
 
 from __future__ import annotations
 
@@ -69,3 +70,93 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name.split(" ")[0] if self.name else self.email
+
+
+class EmailVerification(models.Model):
+    """One round of email verification: a 6-digit code and a link token, both hashed.
+
+    The code lives 10 minutes and dies after 5 wrong tries; the link lives 24 hours.
+    Both die once either is used, and when a new round is sent (resend).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="verifications")
+    code_hash = models.CharField(max_length=128)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    code_expires_at = models.DateTimeField()
+    token_expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="verification_user_created")]
+
+    def __str__(self) -> str:
+        return f"verification for {self.user_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.used_at is None and self.revoked_at is None
+
+
+class PasswordResetToken(models.Model):
+    """A single-use password reset link: hashed at rest, 1 hour, dies on any password change."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reset_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"reset token for {self.user_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SentEmail(models.Model):
+    """Every email we tried to send, for operators; bodies kept only for the dev outbox."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=40)
+    to = models.EmailField()
+    subject = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    error = models.TextField(blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    body_text = models.TextField(blank=True, help_text="Kept only in the dev outbox mode.")
+    body_html = models.TextField(blank=True, help_text="Kept only in the dev outbox mode.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to} ({self.status})"
+
+
+class AuditEvent(models.Model):
+    """An append-only record of a security or money event: who, what, when, from where."""
+
+    action = models.CharField(max_length=50, db_index=True)
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    email = models.EmailField(blank=True, help_text="The address involved, when there is one.")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.email or self.user_id} at {self.at:%Y-%m-%d %H:%M:%S}"

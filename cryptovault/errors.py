@@ -82,6 +82,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         response.data = error_body("Invalid input.", "invalid", errors=errors)
+    elif isinstance(exc.detail, dict) and "detail" in exc.detail:
+        # simplejwt's token errors nest their own {"detail", "code", "messages"}.
+        response.data = error_body(
+            str(exc.detail["detail"]), str(exc.detail.get("code", exc.default_code))
+        )
     else:
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code

@@ -232,6 +232,7 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "accounts.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
@@ -303,6 +304,10 @@ EMAIL_BACKEND = {
     "resend": "anymail.backends.resend.EmailBackend",
     "ses": "anymail.backends.amazon_ses.EmailBackend",
 }[EMAIL_SERVICE]
+# Console mode keeps every message whole in the dev outbox (/dev/outbox/, DEBUG only).
+DEV_OUTBOX = DEBUG and EMAIL_SERVICE == "console"
+# Network services deliver from a background thread (same answer time either way).
+EMAIL_SEND_IN_BACKGROUND = EMAIL_SERVICE != "console"
 ANYMAIL = {
     "SENDGRID_API_KEY": SENDGRID_API_KEY,
     "RESEND_API_KEY": RESEND_API_KEY,
@@ -326,7 +331,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "cryptovault.schema.AutoSchema",
     "EXCEPTION_HANDLER": "cryptovault.errors.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -338,6 +343,8 @@ SIMPLE_JWT = {
     "ALGORITHM": "HS256",
     "SIGNING_KEY": JWT_SIGNING_KEY,
     "UPDATE_LAST_LOGIN": True,
+    # Access tokens carry a hash of the password hash: a password change kills them.
+    "CHECK_REVOKE_TOKEN": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CryptoVault API",

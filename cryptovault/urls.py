@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import DevOutboxView
 from cryptovault import health, views
 
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     path("", include("trading.urls")),
     path("wallet/", include("chains.urls")),
     path("admin/", admin.site.urls),
+    path("dev/outbox/", DevOutboxView.as_view(), name="dev-outbox"),
     path("health", health.health, name="health"),
     path("health/live", health.live, name="health-live"),
     path("api/", include("cryptovault.api_urls")),

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import timezone
 
 from accounts.models import User
 
@@ -6,7 +7,10 @@ from accounts.models import User
 @pytest.fixture
 def user(db) -> User:
     return User.objects.create_user(
-        email="ada@example.com", password="correct horse battery", name="Ada Lovelace"
+        email="ada@example.com",
+        password="correct horse battery",
+        name="Ada Lovelace",
+        email_verified_at=timezone.now(),
     )
 
 

@@ -49,7 +49,7 @@ def test_current_section_is_marked_for_assistive_technology(client):
 def test_login_then_account_menu_then_logout(client, user):
     response = client.post(
         reverse("accounts:login"),
-        {"username": "ada@example.com", "password": "correct horse battery"},
+        {"email": "ada@example.com", "password": "correct horse battery"},
     )
     assert response.status_code == 302
 
@@ -70,7 +70,7 @@ def test_logout_by_get_is_refused(client, user):
 
 def test_wrong_password_shows_the_error_in_place(client, user):
     response = client.post(
-        reverse("accounts:login"), {"username": "ada@example.com", "password": "wrong password!"}
+        reverse("accounts:login"), {"email": "ada@example.com", "password": "wrong password!"}
     )
 
     assert response.status_code == 200

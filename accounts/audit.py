@@ -1,0 +1,39 @@
+"""The audit trail: security and money events, stored append-only and logged."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import HttpRequest
+
+from accounts.models import AuditEvent, User
+from cryptovault.client_ip import client_ip
+from cryptovault.request_context import current_request_id
+
+logger = logging.getLogger("cryptovault.audit")
+
+
+def audit_record(
+    *,
+    action: str,
+    user: User | None = None,
+    email: str = "",
+    request: HttpRequest | None = None,
+    **data: Any,
+) -> AuditEvent:
+    """Store and log one event (who, what, when, IP, request id)."""
+    event = AuditEvent.objects.create(
+        action=action,
+        user=user if user is not None and user.pk else None,
+        email=email or (user.email if user is not None else ""),
+        ip=client_ip(request) if request is not None else None,
+        request_id=current_request_id() if current_request_id() != "-" else "",
+        data=data,
+    )
+    logger.info(
+        "audit %s",
+        action,
+        extra={"audit_action": action, "user_id": event.user_id, "email": event.email, **data},
+    )
+    return event

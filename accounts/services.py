@@ -1,0 +1,353 @@
+"""Account services: the only place account state changes. Pages and API both call these.
+
+Each public function is one transaction; emails leave after it commits. Errors are
+``DomainError`` with a stable code, which the API turns into JSON and pages into
+form errors.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework import status
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from accounts import secrets as account_secrets
+from accounts.audit import audit_record
+from accounts.emails import absolute_url, email_send
+from accounts.models import EmailVerification, PasswordResetToken, User
+from cryptovault.errors import DomainError
+
+CODE_LIFETIME = timedelta(minutes=10)
+LINK_LIFETIME = timedelta(hours=24)
+RESET_LIFETIME = timedelta(hours=1)
+CODE_MAX_ATTEMPTS = 5
+LOGIN_LOCKOUT_FAILURES = 5
+LOGIN_LOCKOUT_SECONDS = 15 * 60
+VERIFY_PURPOSE = "email-verification"
+
+
+def email_normalize(email: str) -> str:
+    return User.objects.normalize_email(email.strip()).lower()
+
+
+def _password_check(password: str, *, user: User) -> None:
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        raise DomainError("invalid_password", " ".join(error.messages), field="password") from None
+
+
+# --- Sign-up and verification -------------------------------------------------
+
+
+@transaction.atomic
+def user_signup(
+    *, email: str, password: str, name: str, request: HttpRequest | None = None
+) -> None:
+    """Create an unverified user and email a code and a link.
+
+    A taken address gets the same answer (no enumeration); its owner is emailed that
+    an account exists instead.
+    """
+    email = email_normalize(email)
+    _password_check(password, user=User(email=email, name=name))
+    existing = User.objects.filter(email=email).first()
+    if existing is not None:
+        make_password(password)  # the same hashing work as a real sign-up: same timing
+        email_send(kind="account_exists", to=email, context={"verified": existing.email_verified})
+        audit_record(action="signup_existing_email", user=existing, request=request)
+        return
+    user = User.objects.create_user(email=email, password=password, name=name.strip())
+    _verification_start(user=user)
+    audit_record(action="signup", user=user, request=request)
+
+
+def _verification_start(*, user: User) -> None:
+    """A fresh code and link for ``user``; every earlier round dies."""
+    now = timezone.now()
+    EmailVerification.objects.filter(user=user, used_at=None, revoked_at=None).update(
+        revoked_at=now
+    )
+    code, token = account_secrets.code_new(), account_secrets.token_new()
+    EmailVerification.objects.create(
+        user=user,
+        code_hash=account_secrets.code_hash(code, purpose=VERIFY_PURPOSE),
+        token_hash=account_secrets.token_hash(token),
+        created_at=now,
+        code_expires_at=now + CODE_LIFETIME,
+        token_expires_at=now + LINK_LIFETIME,
+    )
+    email_send(
+        kind="verification",
+        to=user.email,
+        context={
+            "name": user.name,
+            "code": code,
+            "verify_url": absolute_url(reverse("accounts:verify-link", args=[token])),
+        },
+    )
+
+
+def verification_resend(*, email: str, request: HttpRequest | None = None) -> None:
+    """Send a new code and link to an unverified user; silently nothing otherwise."""
+    with transaction.atomic():
+        user = User.objects.filter(email=email_normalize(email), is_active=True).first()
+        if user is None or user.email_verified:
+            return
+        _verification_start(user=user)
+        audit_record(action="verification_resent", user=user, request=request)
+
+
+def user_verify_by_code(*, email: str, code: str, request: HttpRequest | None = None) -> User:
+    """Verify with the 6-digit code: 10 minutes, 5 tries, single use."""
+    failure: DomainError | None = None
+    with transaction.atomic():
+        user = User.objects.filter(email=email_normalize(email)).first()
+        verification = (
+            EmailVerification.objects.select_for_update()
+            .filter(user=user, used_at=None, revoked_at=None)
+            .order_by("-created_at")
+            .first()
+            if user is not None
+            else None
+        )
+        if user is None or verification is None:
+            failure = DomainError("invalid_code", "This code is not valid.", field="code")
+        elif verification.failed_attempts >= CODE_MAX_ATTEMPTS:
+            failure = DomainError(
+                "code_attempts_exceeded",
+                "Too many wrong codes. Ask for a new code.",
+                field="code",
+            )
+        elif verification.code_expires_at <= timezone.now():
+            failure = DomainError(
+                "code_expired", "This code has expired. Ask for a new one.", field="code"
+            )
+        elif not account_secrets.code_matches(
+            code.strip(), verification.code_hash, purpose=VERIFY_PURPOSE
+        ):
+            # Counted even though the request fails: the transaction still commits.
+            verification.failed_attempts += 1
+            verification.save(update_fields=["failed_attempts"])
+            audit_record(action="verification_code_failed", user=user, request=request)
+            failure = DomainError("invalid_code", "This code is not valid.", field="code")
+        else:
+            _verification_complete(user=user, verification=verification, request=request)
+            return user
+    raise failure
+
+
+def user_verify_by_token(*, token: str, request: HttpRequest | None = None) -> User:
+    """Verify with the emailed link: 24 hours, single use."""
+    with transaction.atomic():
+        verification = (
+            EmailVerification.objects.select_for_update()
+            .select_related("user")
+            .filter(token_hash=account_secrets.token_hash(token))
+            .first()
+        )
+        if verification is None or not verification.is_live:
+            raise DomainError(
+                "invalid_token", "This verification link is not valid (any more).", field="token"
+            )
+        if verification.token_expires_at <= timezone.now():
+            raise DomainError(
+                "token_expired",
+                "This verification link has expired. Ask for a new one.",
+                field="token",
+            )
+        _verification_complete(user=verification.user, verification=verification, request=request)
+        return verification.user
+
+
+def _verification_complete(
+    *, user: User, verification: EmailVerification, request: HttpRequest | None
+) -> None:
+    now = timezone.now()
+    verification.used_at = now
+    verification.save(update_fields=["used_at"])
+    if user.email_verified:
+        return
+    user.email_verified_at = now
+    user.save(update_fields=["email_verified_at"])
+    user_email_verified(user=user, request=request)
+
+
+def user_email_verified(*, user: User, request: HttpRequest | None = None) -> None:
+    """Runs once, inside the transaction, when a user's email becomes verified.
+
+    The one place other apps hook into verification (the trading app funds the new
+    account here), followed by the welcome email.
+    """
+    audit_record(action="email_verified", user=user, request=request)
+    email_send(kind="welcome", to=user.email, context={"name": user.name})
+
+
+# --- Login --------------------------------------------------------------------
+
+
+def _lockout_key(email: str) -> str:
+    return f"login-failures:{account_secrets.token_hash(email)}"
+
+
+def user_login(*, email: str, password: str, request: HttpRequest | None = None) -> User:
+    """Check credentials, with a per-address lockout after repeated failures.
+
+    The lockout counts by address whether or not an account exists, so it tells an
+    attacker nothing; wrong email and wrong password give the same error.
+    """
+    email = email_normalize(email)
+    key = _lockout_key(email)
+    if (cache.get(key) or 0) >= LOGIN_LOCKOUT_FAILURES:
+        audit_record(action="login_locked_out", email=email, request=request)
+        raise DomainError(
+            "account_locked",
+            "Too many failed logins for this account. Try again in 15 minutes.",
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        )
+    user = authenticate(request, username=email, password=password)
+    if user is None:
+        cache.add(key, 0, timeout=LOGIN_LOCKOUT_SECONDS)
+        try:
+            failures = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=LOGIN_LOCKOUT_SECONDS)
+            failures = 1
+        audit_record(action="login_failed", email=email, request=request, failures=failures)
+        raise DomainError(
+            "invalid_credentials",
+            "The email or password is not right.",
+            status_code=status.HTTP_401_UNAUTHORIZED,
+        )
+    assert isinstance(user, User)
+    if not user.email_verified:
+        audit_record(action="login_unverified", user=user, request=request)
+        raise DomainError(
+            "email_not_verified",
+            "Verify your email first: we sent you a code.",
+            status_code=status.HTTP_403_FORBIDDEN,
+        )
+    cache.delete(key)
+    audit_record(action="login", user=user, request=request)
+    return user
+
+
+# --- Passwords ----------------------------------------------------------------
+
+
+@transaction.atomic
+def password_reset_request(*, email: str, request: HttpRequest | None = None) -> None:
+    """Email a reset link to an active account; silently nothing otherwise."""
+    user = User.objects.filter(email=email_normalize(email), is_active=True).first()
+    if user is None:
+        return
+    token = account_secrets.token_new()
+    now = timezone.now()
+    PasswordResetToken.objects.create(
+        user=user,
+        token_hash=account_secrets.token_hash(token),
+        created_at=now,
+        expires_at=now + RESET_LIFETIME,
+    )
+    email_send(
+        kind="password_reset",
+        to=user.email,
+        context={
+            "name": user.name,
+            "reset_url": absolute_url(reverse("accounts:password-reset", args=[token])),
+        },
+    )
+    audit_record(action="password_reset_requested", user=user, request=request)
+
+
+def password_reset_token_check(*, token: str) -> PasswordResetToken:
+    """The live reset token for ``token``, or a DomainError saying why not."""
+    found = (
+        PasswordResetToken.objects.select_related("user")
+        .filter(token_hash=account_secrets.token_hash(token))
+        .first()
+    )
+    if found is None or found.used_at or found.revoked_at or not found.user.is_active:
+        raise DomainError(
+            "invalid_token", "This reset link is not valid (any more).", field="token"
+        )
+    if found.expires_at <= timezone.now():
+        raise DomainError(
+            "token_expired", "This reset link has expired. Ask for a new one.", field="token"
+        )
+    return found
+
+
+def password_reset_complete(
+    *, token: str, password: str, request: HttpRequest | None = None
+) -> User:
+    """Set a new password from a reset link; the link and every session die."""
+    with transaction.atomic():
+        reset = password_reset_token_check(token=token)
+        reset = (
+            PasswordResetToken.objects.select_for_update().select_related("user").get(pk=reset.pk)
+        )
+        if reset.used_at or reset.revoked_at:  # lost a race with another use
+            raise DomainError(
+                "invalid_token", "This reset link is not valid (any more).", field="token"
+            )
+        user = reset.user
+        _password_check(password, user=user)
+        reset.used_at = timezone.now()
+        reset.save(update_fields=["used_at"])
+        _password_set(user=user, password=password)
+        audit_record(action="password_reset", user=user, request=request)
+        return user
+
+
+@transaction.atomic
+def password_change(
+    *, user: User, current_password: str, new_password: str, request: HttpRequest | None = None
+) -> None:
+    """Change the password, knowing the current one; other sessions and tokens die."""
+    if not user.check_password(current_password):
+        raise DomainError(
+            "invalid_password", "Your current password is not right.", field="current_password"
+        )
+    _password_check(new_password, user=user)
+    _password_set(user=user, password=new_password)
+    audit_record(action="password_changed", user=user, request=request)
+
+
+def _password_set(*, user: User, password: str) -> None:
+    """Set the password and end everything issued before it.
+
+    Sessions die through Django's session auth hash (the page view keeps the
+    current one with update_session_auth_hash); access tokens through the
+    password-hash claim (CHECK_REVOKE_TOKEN); refresh tokens are blacklisted here;
+    outstanding reset links and verification rounds are revoked.
+    """
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    now = timezone.now()
+    PasswordResetToken.objects.filter(user=user, used_at=None, revoked_at=None).update(
+        revoked_at=now
+    )
+    EmailVerification.objects.filter(user=user, used_at=None, revoked_at=None).update(
+        revoked_at=now
+    )
+    for outstanding in OutstandingToken.objects.filter(user=user):
+        BlacklistedToken.objects.get_or_create(token=outstanding)
+    email_send(kind="password_changed", to=user.email, context={"name": user.name})
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, name: str) -> User:
+    user.name = name.strip()
+    user.save(update_fields=["name"])
+    return user

@@ -1,0 +1,290 @@
+"""Account pages: thin views over accounts.services; errors shown next to their field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.generic import FormView, ListView, TemplateView
+
+from accounts import forms, services
+from accounts.models import SentEmail, User
+from accounts.ratelimits import limit_method
+from cryptovault.errors import DomainError
+
+AFTER_LOGIN = reverse_lazy("markets:list")
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+class ServiceFormView(FormView):
+    """A form whose valid input goes to one service; a DomainError lands on the form."""
+
+    def perform(self, form: Any) -> HttpResponse:
+        raise NotImplementedError
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        try:
+            return self.perform(form)
+        except DomainError as error:
+            field = error.field if error.field in form.fields else None
+            form.add_error(field, error.message)
+            return self.form_invalid(form)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return str(AFTER_LOGIN)
+
+
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
+class SignupView(ServiceFormView):
+    template_name = "accounts/signup.html"
+    form_class = forms.SignupForm
+
+    @limit_method("signup")
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, form: forms.SignupForm) -> HttpResponse:
+        services.user_signup(**form.cleaned_data, request=self.request)
+        self.request.session["verify_email"] = services.email_normalize(form.cleaned_data["email"])
+        messages.success(self.request, "Check your email: we sent you a 6-digit code.")
+        return redirect("accounts:verify")
+
+
+class VerifyCodeView(ServiceFormView):
+    template_name = "accounts/verify.html"
+    form_class = forms.VerifyCodeForm
+
+    def get_initial(self) -> dict[str, Any]:
+        return {
+            "email": self.request.GET.get("email") or self.request.session.get("verify_email", "")
+        }
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            resend_form=forms.EmailForm(initial=self.get_initial()), **kwargs
+        )
+
+    @limit_method("verify")
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, form: forms.VerifyCodeForm) -> HttpResponse:
+        user = services.user_verify_by_code(**form.cleaned_data, request=self.request)
+        return _logged_in(self.request, user, "Your email is verified. Welcome to CryptoVault!")
+
+
+class VerifyLinkView(View):
+    """The emailed link: a GET shows a button, the POST verifies.
+
+    Mail scanners open links with GET; verifying on GET would let them spend the
+    single-use link before the person does.
+    """
+
+    template_name = "accounts/verify_link.html"
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        return render(request, self.template_name, {"token": token})
+
+    @limit_method("verify")
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        try:
+            user = services.user_verify_by_token(token=token, request=request)
+        except DomainError as error:
+            return render(
+                request, self.template_name, {"token": token, "error": error.message}, status=400
+            )
+        return _logged_in(request, user, "Your email is verified. Welcome to CryptoVault!")
+
+
+class ResendVerificationView(View):
+    @limit_method("resend")
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = forms.EmailForm(request.POST)
+        if form.is_valid():
+            services.verification_resend(email=form.cleaned_data["email"], request=request)
+            request.session["verify_email"] = services.email_normalize(form.cleaned_data["email"])
+        messages.info(
+            request, "If this address is waiting for verification, a new code is on its way."
+        )
+        return redirect("accounts:verify")
+
+
+def _logged_in(request: HttpRequest, user: User, message: str) -> HttpResponse:
+    login(request, user, backend=MODEL_BACKEND)
+    messages.success(request, message)
+    return HttpResponseRedirect(AFTER_LOGIN)
+
+
+@method_decorator([sensitive_post_parameters("password"), never_cache], name="dispatch")
+class LoginView(ServiceFormView):
+    template_name = "accounts/login.html"
+    form_class = forms.LoginForm
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            return HttpResponseRedirect(_safe_next(request))
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(next=_safe_next(self.request), **kwargs)
+
+    @limit_method("login")
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, form: forms.LoginForm) -> HttpResponse:
+        try:
+            user = services.user_login(**form.cleaned_data, request=self.request)
+        except DomainError as error:
+            if error.code == "email_not_verified":
+                self.request.session["verify_email"] = services.email_normalize(
+                    form.cleaned_data["email"]
+                )
+                self.extra_context = {"unverified": True}
+            raise
+        login(self.request, user, backend=MODEL_BACKEND)
+        return HttpResponseRedirect(_safe_next(self.request))
+
+
+class ForgotPasswordView(ServiceFormView):
+    template_name = "accounts/password_forgot.html"
+    form_class = forms.EmailForm
+
+    @limit_method("forgot")
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, form: forms.EmailForm) -> HttpResponse:
+        services.password_reset_request(email=form.cleaned_data["email"], request=self.request)
+        return render(
+            self.request,
+            "accounts/password_forgot_sent.html",
+            {"email": form.cleaned_data["email"]},
+        )
+
+
+@method_decorator([sensitive_post_parameters("password"), never_cache], name="dispatch")
+class ResetPasswordView(ServiceFormView):
+    template_name = "accounts/password_reset.html"
+    form_class = forms.SetPasswordForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = super().dispatch(request, *args, **kwargs)
+        # The token is in this page's address: never send it on in a Referer.
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            services.password_reset_token_check(token=kwargs["token"])
+        except DomainError as error:
+            return render(
+                request,
+                "accounts/password_reset_invalid.html",
+                {"error": error.message},
+                status=400,
+            )
+        return super().get(request, *args, **kwargs)
+
+    @limit_method("reset")
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, form: forms.SetPasswordForm) -> HttpResponse:
+        try:
+            services.password_reset_complete(
+                token=self.kwargs["token"],
+                password=form.cleaned_data["password"],
+                request=self.request,
+            )
+        except DomainError as error:
+            if error.field == "token":
+                return render(
+                    self.request,
+                    "accounts/password_reset_invalid.html",
+                    {"error": error.message},
+                    status=400,
+                )
+            raise
+        messages.success(self.request, "Your password is changed. Log in with the new one.")
+        return redirect("accounts:login")
+
+
+@method_decorator(sensitive_post_parameters("current_password", "new_password"), name="dispatch")
+class AccountView(LoginRequiredMixin, TemplateView):
+    """The account page: profile, email status, password change."""
+
+    template_name = "accounts/account.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        user = self.request.user
+        kwargs.setdefault(
+            "profile_form", forms.ProfileForm(initial={"name": getattr(user, "name", "")})
+        )
+        kwargs.setdefault("password_form", forms.PasswordChangeForm())
+        return super().get_context_data(**kwargs)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        assert isinstance(user, User)
+        if "change_password" in request.POST:
+            password_form = forms.PasswordChangeForm(request.POST)
+            if password_form.is_valid():
+                try:
+                    services.password_change(
+                        user=user,
+                        current_password=password_form.cleaned_data["current_password"],
+                        new_password=password_form.cleaned_data["new_password"],
+                        request=request,
+                    )
+                except DomainError as error:
+                    field = error.field if error.field in password_form.fields else None
+                    if error.field == "password":
+                        field = "new_password"
+                    password_form.add_error(field, error.message)
+                else:
+                    update_session_auth_hash(request, user)  # this session stays; others end
+                    messages.success(
+                        request, "Your password is changed. Other sessions were signed out."
+                    )
+                    return redirect("accounts:account")
+            return self.render_to_response(self.get_context_data(password_form=password_form))
+        profile_form = forms.ProfileForm(request.POST)
+        if profile_form.is_valid():
+            services.user_update_profile(user=user, name=profile_form.cleaned_data["name"])
+            messages.success(request, "Saved.")
+            return redirect("accounts:account")
+        return self.render_to_response(self.get_context_data(profile_form=profile_form))
+
+
+class DevOutboxView(ListView):
+    """Every email sent in the console mode, for a local user without a mail server."""
+
+    template_name = "accounts/dev_outbox.html"
+    context_object_name = "emails"
+    paginate_by = 50
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not settings.DEV_OUTBOX:
+            raise Http404("The dev outbox exists only in DEBUG with EMAIL_SERVICE=console.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        return SentEmail.objects.exclude(body_text="")
