@@ -8,7 +8,7 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 
 
 class AutoSchema(SpectacularAutoSchema):
-    """Names nested serializers after their view (``SignupApi.InputSerializer``: ``SignupApiInput``).
+    """Names nested serializers after their view: SignupApi.InputSerializer is SignupApiInput.
 
     Every API view holds its own ``InputSerializer`` / ``OutputSerializer`` (STYLE.md),
     so the class name alone would give every view's input the same component name.
