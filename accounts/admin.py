@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AuditEvent, SentEmail, User
 
 
 @admin.register(User)
@@ -38,3 +38,33 @@ class UserAdmin(DjangoUserAdmin):
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = queryset.exclude(pk=request.user.pk or 0).update(is_active=False)
         self.message_user(request, f"{count} user(s) deactivated.", messages.SUCCESS)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that nobody edits: operators read them, the code writes them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "action", "email", "user", "ip", "request_id"]
+    list_filter = ["action", ("at", admin.DateFieldListFilter)]
+    search_fields = ["email", "user__email", "ip", "request_id", "action"]
+    date_hierarchy = "at"
+
+
+@admin.register(SentEmail)
+class SentEmailAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "to", "subject", "status"]
+    list_filter = ["kind", "status"]
+    search_fields = ["to", "subject", "request_id"]
+    date_hierarchy = "created_at"
+    exclude = ["body_text", "body_html"]  # may hold live codes: read them in /dev/outbox/

@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
@@ -147,7 +147,9 @@ class LogoutApi(PublicApi):
         try:
             RefreshToken(data.validated_data["refresh"]).blacklist()
         except TokenError as error:
-            raise InvalidToken(str(error)) from None
+            raise DomainError(
+                "token_not_valid", str(error), status_code=status.HTTP_401_UNAUTHORIZED
+            ) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

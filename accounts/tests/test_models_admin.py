@@ -50,3 +50,17 @@ def test_admin_actions_verify_and_deactivate():
     assert unverified.email_verified
     assert not unverified.is_active
     assert operator.is_active, "an operator cannot deactivate themself"
+
+
+def test_audit_and_email_admin_are_read_only(client):
+    operator = User.objects.create_superuser(email="ops@example.com", password="operator pass 1")
+    client.force_login(operator)
+    from accounts.audit import audit_record
+
+    audit_record(action="login", user=operator)
+
+    assert client.get("/admin/accounts/auditevent/").status_code == 200
+    assert client.get("/admin/accounts/sentemail/").status_code == 200
+    assert client.get("/admin/accounts/auditevent/add/").status_code == 403
+    event_id = operator.audit_events.get().pk
+    assert client.post(f"/admin/accounts/auditevent/{event_id}/delete/").status_code == 403

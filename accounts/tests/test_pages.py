@@ -1,0 +1,201 @@
+"""Account pages: every flow a person goes through, errors shown in place."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from accounts.tests.conftest import NEW_PASSWORD, PASSWORD, code_in, last_email, link_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_signup_then_verify_by_code_logs_in_and_lands_on_markets(client):
+    response = client.post(
+        "/accounts/signup/", {"name": "Newton", "email": "new@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 302 and response["Location"] == "/accounts/verify/"
+    page = client.get("/accounts/verify/").content.decode()
+    assert 'value="new@example.com"' in page
+    code = code_in(last_email("new@example.com"))
+
+    response = client.post("/accounts/verify/", {"email": "new@example.com", "code": code})
+
+    assert response.status_code == 302 and response["Location"] == "/markets/"
+    assert client.get("/api/auth/me").json()["email"] == "new@example.com"
+
+
+def test_signup_errors_are_shown_next_to_the_field(client):
+    response = client.post(
+        "/accounts/signup/", {"email": "new@example.com", "password": "password1234"}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="field field-invalid"' in html
+    assert "too common" in html
+    assert not User.objects.exists()
+
+
+def test_wrong_code_is_shown_on_the_form(client):
+    client.post("/accounts/signup/", {"email": "new@example.com", "password": PASSWORD})
+    code = code_in(last_email("new@example.com"))
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+
+    response = client.post("/accounts/verify/", {"email": "new@example.com", "code": wrong})
+
+    assert response.status_code == 200
+    assert "This code is not valid." in response.content.decode()
+
+
+def test_verify_link_asks_for_a_click_then_logs_in(client):
+    client.post("/accounts/signup/", {"email": "new@example.com", "password": PASSWORD})
+    link = link_in(last_email("new@example.com"), "/accounts/verify/")
+    path = link.replace("http://127.0.0.1:8000", "")
+
+    shown = client.get(path)
+    assert shown.status_code == 200
+    assert not User.objects.get().email_verified, "a GET must not spend the link"
+
+    response = client.post(path)
+
+    assert response["Location"] == "/markets/"
+    assert User.objects.get().email_verified
+    assert client.post(path).status_code == 400
+
+
+def test_resend_from_the_verify_page(client):
+    client.post("/accounts/signup/", {"email": "new@example.com", "password": PASSWORD})
+    first = last_email("new@example.com")
+
+    response = client.post("/accounts/verify/resend/", {"email": "new@example.com"})
+
+    assert response.status_code == 302
+    assert last_email("new@example.com") is not first
+
+
+def test_login_page_for_unverified_user_points_to_verification(client):
+    User.objects.create_user(email="new@example.com", password=PASSWORD)
+
+    response = client.post("/accounts/login/", {"email": "new@example.com", "password": PASSWORD})
+
+    html = response.content.decode()
+    assert "Verify your email first" in html
+    assert 'href="/accounts/verify/"' in html
+
+
+def test_login_rotates_the_session_and_respects_a_safe_next(client, verified_user):
+    client.get("/accounts/login/")
+    before = client.cookies.get("sessionid")
+
+    response = client.post(
+        "/accounts/login/?next=/portfolio/", {"email": "ada@example.com", "password": PASSWORD}
+    )
+
+    assert response["Location"] == "/portfolio/"
+    assert client.cookies["sessionid"].value != (before.value if before else None)
+
+
+def test_login_ignores_an_offsite_next(client, verified_user):
+    response = client.post(
+        "/accounts/login/",
+        {"email": "ada@example.com", "password": PASSWORD, "next": "https://evil.example/"},
+    )
+
+    assert response["Location"] == "/markets/"
+
+
+def test_logout_ends_the_session_on_the_server(client, verified_user):
+    client.post("/accounts/login/", {"email": "ada@example.com", "password": PASSWORD})
+    cookie = client.cookies["sessionid"].value
+
+    client.post("/accounts/logout/")
+    replay = Client()
+    replay.cookies["sessionid"] = cookie
+
+    assert replay.get("/api/auth/me").status_code in (401, 403)
+
+
+def test_forgot_then_reset_from_the_emailed_link(client, verified_user):
+    response = client.post("/accounts/password/forgot/", {"email": "ada@example.com"})
+    assert "Check your email" in response.content.decode()
+    path = link_in(last_email("ada@example.com"), "/accounts/password/reset/").replace(
+        "http://127.0.0.1:8000", ""
+    )
+
+    form = client.get(path)
+    assert form.status_code == 200
+    assert form["Referrer-Policy"] == "same-origin"  # the token never leaves our origin
+    done = client.post(path, {"password": NEW_PASSWORD})
+
+    assert done["Location"] == "/accounts/login/"
+    assert (
+        client.post(
+            "/accounts/login/", {"email": "ada@example.com", "password": NEW_PASSWORD}
+        ).status_code
+        == 302
+    )
+    assert client.get(path).status_code == 400
+
+
+def test_forgot_page_answers_the_same_for_unknown_emails(client, verified_user):
+    def visible(response, email):
+        html = response.content.decode().replace(email, "EMAIL")
+        return re.sub(r'nonce="[^"]+"', "", html)
+
+    known = client.post("/accounts/password/forgot/", {"email": "ada@example.com"})
+    unknown = client.post("/accounts/password/forgot/", {"email": "nobody@example.com"})
+
+    assert known.status_code == unknown.status_code == 200
+    assert visible(known, "ada@example.com") == visible(unknown, "nobody@example.com")
+
+
+def test_account_page_changes_name_and_password_keeping_this_session(client, verified_user):
+    other = Client()
+    other.force_login(verified_user)
+    client.force_login(verified_user)
+
+    client.post("/accounts/", {"name": "Ada L."})
+    response = client.post(
+        "/accounts/",
+        {"change_password": "1", "current_password": PASSWORD, "new_password": NEW_PASSWORD},
+    )
+
+    assert response.status_code == 302
+    verified_user.refresh_from_db()
+    assert verified_user.name == "Ada L."
+    assert verified_user.check_password(NEW_PASSWORD)
+    assert client.get("/accounts/").status_code == 200, "this session stays"
+    assert other.get("/accounts/").status_code == 302, "the other session ends"
+
+
+def test_account_page_shows_a_wrong_current_password_in_place(client, verified_user):
+    client.force_login(verified_user)
+
+    response = client.post(
+        "/accounts/",
+        {"change_password": "1", "current_password": "wrong one!", "new_password": NEW_PASSWORD},
+    )
+
+    assert "Your current password is not right." in response.content.decode()
+
+
+def test_account_page_needs_login(client):
+    assert client.get("/accounts/")["Location"].startswith("/accounts/login/")
+
+
+def test_dev_outbox_lists_the_emails_in_console_mode(client, settings):
+    settings.DEV_OUTBOX = True
+    client.post("/accounts/signup/", {"email": "new@example.com", "password": PASSWORD})
+
+    html = client.get("/dev/outbox/").content.decode()
+
+    assert "new@example.com" in html
+    assert code_in(last_email("new@example.com")) in html
+
+
+def test_dev_outbox_is_404_outside_debug(client, settings):
+    settings.DEV_OUTBOX = False
+
+    assert client.get("/dev/outbox/").status_code == 404
