@@ -146,3 +146,23 @@ def test_csrf_failure_is_a_friendly_page():
 
     assert response.status_code == 403
     assert "This form has expired" in response.content.decode()
+
+
+def test_session_authenticated_api_writes_need_the_csrf_token(user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+
+    refused = client.post(
+        "/api/test/echo", {"quantity": "1", "side": "buy"}, content_type="application/json"
+    )
+    client.get("/")  # the page sets the CSRF cookie, as a browser would get it
+    token = client.cookies["csrftoken"].value
+    accepted = client.post(
+        "/api/test/echo",
+        {"quantity": "1", "side": "buy"},
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+
+    assert_error_shape(refused, 403, "permission_denied")
+    assert accepted.status_code == 200

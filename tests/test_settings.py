@@ -137,3 +137,23 @@ def test_env_example_documents_every_variable_the_settings_read():
     assert read, "no variables found in settings"
     assert read - documented == set()
     assert "CHAIN_RPC_1" in documented
+
+
+@pytest.mark.parametrize(
+    ("service", "backend"),
+    [
+        ("console", "django.core.mail.backends.console.EmailBackend"),
+        ("smtp", "django.core.mail.backends.smtp.EmailBackend"),
+        ("sendgrid", "anymail.backends.sendgrid.EmailBackend"),
+        ("resend", "anymail.backends.resend.EmailBackend"),
+        ("ses", "anymail.backends.amazon_ses.EmailBackend"),
+    ],
+)
+def test_email_service_chooses_the_backend(service, backend):
+    result = run_python(
+        "from django.conf import settings\nprint(settings.EMAIL_BACKEND, settings.DEV_OUTBOX)",
+        child_env(EMAIL_SERVICE=service, DEBUG="true"),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [backend, str(service == "console")]
