@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
+from django.core.cache import BaseCache, caches
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -196,6 +197,11 @@ def user_email_verified(*, user: User, request: HttpRequest | None = None) -> No
 # --- Login --------------------------------------------------------------------
 
 
+def _counters() -> BaseCache:
+    """The rate-limit cache: shared across processes, never an error when it is down."""
+    return caches[settings.RATELIMIT_USE_CACHE]
+
+
 def _lockout_key(email: str) -> str:
     return f"login-failures:{account_secrets.token_hash(email)}"
 
@@ -208,7 +214,8 @@ def user_login(*, email: str, password: str, request: HttpRequest | None = None)
     """
     email = email_normalize(email)
     key = _lockout_key(email)
-    if (cache.get(key) or 0) >= LOGIN_LOCKOUT_FAILURES:
+    counters = _counters()
+    if (counters.get(key) or 0) >= LOGIN_LOCKOUT_FAILURES:
         audit_record(action="login_locked_out", email=email, request=request)
         raise DomainError(
             "account_locked",
@@ -217,11 +224,11 @@ def user_login(*, email: str, password: str, request: HttpRequest | None = None)
         )
     user = authenticate(request, username=email, password=password)
     if user is None:
-        cache.add(key, 0, timeout=LOGIN_LOCKOUT_SECONDS)
+        counters.add(key, 0, timeout=LOGIN_LOCKOUT_SECONDS)
         try:
-            failures = cache.incr(key)
+            failures = counters.incr(key)
         except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=LOGIN_LOCKOUT_SECONDS)
+            counters.set(key, 1, timeout=LOGIN_LOCKOUT_SECONDS)
             failures = 1
         audit_record(action="login_failed", email=email, request=request, failures=failures)
         raise DomainError(
@@ -237,7 +244,7 @@ def user_login(*, email: str, password: str, request: HttpRequest | None = None)
             "Verify your email first: we sent you a code.",
             status_code=status.HTTP_403_FORBIDDEN,
         )
-    cache.delete(key)
+    counters.delete(key)
     audit_record(action="login", user=user, request=request)
     return user
 

@@ -6,7 +6,7 @@ import logging
 import uuid
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client
 
 from cryptovault.logging import JsonFormatter, RequestIdFilter
@@ -16,7 +16,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.error_urls")]
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ import re
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
+from django.core.cache import caches
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -15,9 +15,11 @@ NEW_PASSWORD = "a brand new passphrase"
 @pytest.fixture(autouse=True)
 def _fresh_counters():
     """Rate-limit and lockout counters live in the cache: start every test clean."""
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture

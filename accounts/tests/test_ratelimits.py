@@ -86,3 +86,21 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_allowance(api, settings)
     assert blocked.status_code == 429
     assert other.status_code == 200
     assert forged.status_code == 429
+
+
+def test_with_the_counter_store_down_limited_endpoints_fail_closed_not_500(api, settings):
+    down = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": 0.2,
+            "SOCKET_TIMEOUT": 0.2,
+            "IGNORE_EXCEPTIONS": True,
+        },
+    }
+    settings.CACHES = {**settings.CACHES, "ratelimit": down}
+
+    response = api.post("/api/auth/login", ENDPOINTS["login"][1], format="json")
+
+    assert response.status_code == 429
+    assert response.json()["code"] == "rate_limited"
