@@ -7,4 +7,16 @@ collected after it. They are collected only when CRYPTOVAULT_E2E=1.
 
 import os
 
+import pytest
+
 collect_ignore = [] if os.environ.get("CRYPTOVAULT_E2E") == "1" else ["tests/e2e"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Caches hold rate-limit counters, lockouts and cached prices: no test inherits them."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+    yield

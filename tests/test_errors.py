@@ -6,18 +6,11 @@ import logging
 import uuid
 
 import pytest
-from django.core.cache import caches
 from django.test import Client
 
 from cryptovault.logging import JsonFormatter, RequestIdFilter
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.error_urls")]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    for cache in caches.all():
-        cache.clear()
 
 
 @pytest.fixture

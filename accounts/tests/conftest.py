@@ -2,7 +2,6 @@ import re
 
 import pytest
 from django.core import mail
-from django.core.cache import caches
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -10,16 +9,6 @@ from accounts.models import User
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counters():
-    """Rate-limit and lockout counters live in the cache: start every test clean."""
-    for cache in caches.all():
-        cache.clear()
-    yield
-    for cache in caches.all():
-        cache.clear()
 
 
 @pytest.fixture
