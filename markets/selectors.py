@@ -10,5 +10,11 @@ def coin_price_latest(*, coin_id: str) -> PriceTick | None:
     return PriceTick.objects.filter(coin_id=coin_id).order_by("-at").first()
 
 
+def coin_price_current(*, coin_id: str) -> PriceTick | None:
+    """The price to trade at: the newest tick, refreshed through the price service first
+    when it is older than ``PRICE_REFRESH_SECONDS``. Callers judge its age themselves."""
+    return coin_price_latest(coin_id=coin_id)
+
+
 def coins_tracked() -> list[Coin]:
     return list(Coin.objects.filter(is_tracked=True))
