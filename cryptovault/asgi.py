@@ -5,6 +5,7 @@ session user, the same as pages.
 """
 
 import os
+import sys
 
 from django.core.asgi import get_asgi_application
 
@@ -27,3 +28,12 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# The embedded default runs the price feed inside the server process, so `make run`
+# alone shows live prices; production runs `manage.py run_price_feed` instead.
+from django.conf import settings  # noqa: E402
+
+if settings.PRICE_FEED_EMBEDDED and "pytest" not in sys.modules:
+    from markets.feed import start_embedded
+
+    start_embedded()

@@ -89,6 +89,9 @@ try:
     )
     PRICE_CACHE_SECONDS = env.integer("PRICE_CACHE_SECONDS", default=60, minimum=1)
     COIN_DETAIL_CACHE_SECONDS = env.integer("COIN_DETAIL_CACHE_SECONDS", default=300, minimum=1)
+    # The price feed loop inside the server process (embedded default) or in its own
+    # process (`manage.py run_price_feed`, production with Redis).
+    PRICE_FEED_EMBEDDED = env.flag("PRICE_FEED_EMBEDDED", default=not REDIS_URL)
 
     # --- Trading ------------------------------------------------------------
     DEMO_STARTING_BALANCE_USD = env.decimal(
@@ -136,6 +139,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "channels",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",

@@ -1,5 +1,15 @@
 """Markets API routes (under /api/)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from markets import api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("crypto", api.CryptoListApi.as_view(), name="api-crypto"),
+    path("crypto/<str:coin_id>", api.CryptoDetailApi.as_view(), name="api-crypto-detail"),
+    path(
+        "crypto/<str:coin_id>/history",
+        api.CryptoHistoryApi.as_view(),
+        name="api-crypto-history",
+    ),
+]

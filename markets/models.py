@@ -49,3 +49,19 @@ class PriceTick(models.Model):
 
     def __str__(self) -> str:
         return f"{self.coin_id} {self.price} @ {self.at:%Y-%m-%d %H:%M:%S} ({self.source})"
+
+
+class QuotaUsage(models.Model):
+    """CoinGecko credits spent in one calendar month (UTC): every upstream request counts."""
+
+    month = models.DateField(unique=True, help_text="First day of the month (UTC).")
+    credits_used = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-month"]
+        verbose_name = "CoinGecko quota usage"
+        verbose_name_plural = "CoinGecko quota usage"
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}: {self.credits_used} credits"

@@ -1,5 +1,9 @@
 """Markets websocket routes."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-websocket_urlpatterns: list[URLPattern | URLResolver] = []
+from markets.consumers import PricesConsumer
+
+websocket_urlpatterns: list[URLPattern | URLResolver] = [
+    path("ws/prices", PricesConsumer.as_asgi()),
+]

@@ -13,7 +13,16 @@ def coin_price_latest(*, coin_id: str) -> PriceTick | None:
 def coin_price_current(*, coin_id: str) -> PriceTick | None:
     """The price to trade at: the newest tick, refreshed through the price service first
     when it is older than ``PRICE_REFRESH_SECONDS``. Callers judge its age themselves."""
-    return coin_price_latest(coin_id=coin_id)
+    from django.conf import settings
+    from django.utils import timezone
+
+    from markets import prices
+
+    tick = coin_price_latest(coin_id=coin_id)
+    if tick is None or (timezone.now() - tick.at).total_seconds() > settings.PRICE_REFRESH_SECONDS:
+        prices.prices_board()
+        tick = coin_price_latest(coin_id=coin_id)
+    return tick
 
 
 def coins_tracked() -> list[Coin]:

@@ -1,17 +1,10 @@
 from django.urls import path
 
-from cryptovault.views import FeaturePreviewView
+from markets import views
 
 app_name = "markets"
 
 urlpatterns = [
-    path(
-        "",
-        FeaturePreviewView.as_view(
-            title="Markets",
-            summary="Live prices of the ten major coins, with 24-hour change, market cap, "
-            "volume and charts, updated without reloading the page.",
-        ),
-        name="list",
-    ),
+    path("", views.MarketListView.as_view(), name="list"),
+    path("<str:coin_id>/", views.CoinDetailView.as_view(), name="detail"),
 ]

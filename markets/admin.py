@@ -1,0 +1,51 @@
+from django.contrib import admin
+
+from markets.models import Coin, PriceTick, QuotaUsage
+
+
+@admin.register(Coin)
+class CoinAdmin(admin.ModelAdmin):
+    list_display = ["id", "symbol", "name", "rank", "is_tracked"]
+    list_editable = ["is_tracked"]
+    list_filter = ["is_tracked"]
+    search_fields = ["id", "symbol", "name"]
+    ordering = ["rank", "id"]
+
+
+@admin.register(PriceTick)
+class PriceTickAdmin(admin.ModelAdmin):
+    list_display = ["coin", "price", "change_24h_pct", "source", "at"]
+    list_filter = ["source", "coin"]
+    search_fields = ["coin__id", "coin__symbol"]
+    date_hierarchy = "at"
+    list_select_related = ["coin"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # ticks are the history of record
+
+
+@admin.register(QuotaUsage)
+class QuotaUsageAdmin(admin.ModelAdmin):
+    list_display = ["month", "credits_used", "credits_allowed_now", "monthly_budget", "updated_at"]
+    readonly_fields = ["month", "credits_used", "updated_at"]
+
+    @admin.display(description="Monthly budget")
+    def monthly_budget(self, obj: QuotaUsage) -> int:
+        from django.conf import settings
+
+        return int(settings.COINGECKO_MONTHLY_CREDITS)
+
+    @admin.display(description="Allowed by now")
+    def credits_allowed_now(self, obj: QuotaUsage) -> int:
+        from django.conf import settings
+        from django.utils import timezone
+
+        from markets.budget import allowance
+
+        now = timezone.now()
+        if obj.month != now.date().replace(day=1):
+            return int(settings.COINGECKO_MONTHLY_CREDITS)
+        return allowance(now, settings.COINGECKO_MONTHLY_CREDITS)
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

@@ -1,0 +1,76 @@
+"""The CoinGecko credit budget: ``COINGECKO_MONTHLY_CREDITS`` spread over the month.
+
+By any moment of a month the feed may have spent the month's credits in proportion
+to the time elapsed, plus a small burst allowance, and never more than the month's
+total, whatever the number of users. Every upstream request spends one credit
+(counted per attempt, retries included), so the count errs on the safe side.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from markets.models import QuotaUsage
+
+BURST_CREDITS = 30  # a cold start may refresh prices, details and a chart at once
+
+
+@dataclass(frozen=True)
+class Budget:
+    month: date
+    credits_used: int
+    credits_monthly: int
+    credits_allowed_now: int
+
+    @property
+    def available(self) -> bool:
+        return self.credits_used < self.credits_allowed_now
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "month": f"{self.month:%Y-%m}",
+            "credits_used": self.credits_used,
+            "credits_monthly": self.credits_monthly,
+            "credits_allowed_now": self.credits_allowed_now,
+        }
+
+
+def _month_start(now: datetime) -> date:
+    return now.date().replace(day=1)
+
+
+def allowance(now: datetime, monthly: int) -> int:
+    """Credits that may have been spent by ``now`` in its month."""
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    seconds_in_month = calendar.monthrange(now.year, now.month)[1] * 86_400
+    elapsed = (now - start).total_seconds() / seconds_in_month
+    return min(monthly, int(monthly * elapsed) + min(BURST_CREDITS, monthly))
+
+
+def budget_state(now: datetime | None = None) -> Budget:
+    now = timezone.now() if now is None else now
+    month = _month_start(now)
+    used = QuotaUsage.objects.filter(month=month).values_list("credits_used", flat=True).first()
+    monthly = settings.COINGECKO_MONTHLY_CREDITS
+    return Budget(month, used or 0, monthly, allowance(now, monthly))
+
+
+def credits_available(now: datetime | None = None) -> bool:
+    return budget_state(now).available
+
+
+def credits_spend(now: datetime | None = None) -> None:
+    """Count one upstream request against this month's budget."""
+    now = timezone.now() if now is None else now
+    month = _month_start(now)
+    updated = QuotaUsage.objects.filter(month=month).update(credits_used=F("credits_used") + 1)
+    if not updated:
+        usage, created = QuotaUsage.objects.get_or_create(month=month, defaults={"credits_used": 1})
+        if not created:
+            QuotaUsage.objects.filter(pk=usage.pk).update(credits_used=F("credits_used") + 1)

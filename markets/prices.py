@@ -1,0 +1,524 @@
+"""The price service: cached, single-flight, budgeted, labelled with its source.
+
+Three reads, each served from the cache and refreshed by ONE caller at a time
+(across processes when the cache is Redis), the others waiting for its answer:
+
+- :func:`prices_board` — every tracked coin in one upstream call;
+- :func:`coin_detail` — one coin's description, supply, ATH and links;
+- :func:`coin_history` — chart points and candles for a range of days.
+
+When CoinGecko fails (or the credit budget is spent) the last good value is served
+with ``source: "stale"`` and its age; with ``PRICE_SOURCE=auto`` and nothing good
+to fall back on, a seeded random walk (``source: "simulated"``) keeps the product
+usable offline. Every fresh board is stored as price ticks, the history of record.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import secrets
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from cryptovault.errors import DomainError
+from markets import budget
+from markets.coingecko import CoinGeckoClient, CoinGeckoError
+from markets.models import Coin, PriceSource, PriceTick
+
+logger = logging.getLogger(__name__)
+
+HISTORY_DAYS = (1, 7, 14, 30, 90, 180, 365)
+BOARD_KEY = "markets:prices"
+BOARD_LAST_GOOD_KEY = "markets:prices:last-good"
+REFRESH_GATE_KEY = "markets:prices:refresh-gate"
+LOCK_SECONDS = 30  # longer than a client call with its retries
+WAIT_SECONDS = 15.0  # how long a caller waits for another's refresh
+TICK_RETENTION = timedelta(days=30)
+
+# Where the simulated walk starts when a coin has never been priced (USD, late 2025).
+REFERENCE_PRICES = {
+    "bitcoin": "95000",
+    "ethereum": "3300",
+    "tether": "1",
+    "binancecoin": "650",
+    "solana": "180",
+    "ripple": "2.3",
+    "usd-coin": "1",
+    "cardano": "0.7",
+    "dogecoin": "0.18",
+    "tron": "0.25",
+}
+STABLECOINS = {"tether", "usd-coin"}
+
+Board = dict[str, Any]
+T = TypeVar("T")
+
+
+class CoinNotFound(DomainError):
+    def __init__(self, coin_id: str) -> None:
+        super().__init__("not_found", f"No tracked coin has the id {coin_id!r}.", status_code=404)
+
+
+# --- single flight -------------------------------------------------------------
+
+
+def single_flight(
+    key: str, produce: Callable[[], T], *, timeout: float, fallback: Callable[[], T]
+) -> T:
+    """The cached value of ``key``, produced by one caller at a time on a miss.
+
+    The winner of an atomic ``cache.add`` on the lock produces and stores the value;
+    everyone else polls the cache for it and falls back after ``WAIT_SECONDS``.
+    """
+    value = cache.get(key)
+    if value is not None:
+        return value  # type: ignore[no-any-return]
+    lock, owner = f"{key}:lock", secrets.token_hex(8)
+    if cache.add(lock, owner, LOCK_SECONDS):
+        try:
+            value = produce()
+            cache.set(key, value, timeout)
+            return value
+        finally:
+            if cache.get(lock) == owner:
+                cache.delete(lock)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        value = cache.get(key)
+        if value is not None:
+            return value  # type: ignore[no-any-return]
+        if cache.get(lock) is None:
+            break
+    return fallback()
+
+
+def client() -> CoinGeckoClient:
+    return CoinGeckoClient.from_settings()
+
+
+def _upstream_allowed() -> bool:
+    return settings.PRICE_SOURCE != "simulated" and budget.credits_available()
+
+
+# --- prices ----------------------------------------------------------------------
+
+
+def prices_board(*, now: datetime | None = None) -> Board:
+    """``{"coins": [...], "at": iso, "source", "cached": bool}`` for every tracked coin."""
+    board = cache.get(BOARD_KEY)
+    if board is not None:
+        return {**board, "cached": True}
+    board = single_flight(
+        BOARD_KEY,
+        lambda: _board_refresh(now),
+        timeout=settings.PRICE_CACHE_SECONDS,
+        fallback=lambda: _board_fallback(now),
+    )
+    return {**board, "cached": False}
+
+
+def prices_by_coin(board: Board) -> dict[str, Decimal]:
+    return {row["id"]: Decimal(row["price_usd"]) for row in board["coins"] if row["price_usd"]}
+
+
+def _board_refresh(now: datetime | None) -> Board:
+    now = timezone.now() if now is None else now
+    coins = list(Coin.objects.filter(is_tracked=True))
+    if not coins:
+        return _board([], PriceSource.COINGECKO, now)
+    if settings.PRICE_SOURCE == "simulated":
+        return _board_simulated(coins, now)
+    if not cache.add(REFRESH_GATE_KEY, 1, settings.PRICE_REFRESH_SECONDS):
+        failure = "refreshed less than PRICE_REFRESH_SECONDS ago"
+    elif not budget.credits_available(now):
+        failure = "the monthly CoinGecko credit budget is spent for now"
+    else:
+        try:
+            rows = client().markets(coin.id for coin in coins)
+            board = _board_from_upstream(coins, rows, now)
+            cache.set(BOARD_LAST_GOOD_KEY, board, None)
+            return board
+        except CoinGeckoError as error:
+            failure = str(error)
+    logger.warning("Prices not refreshed from CoinGecko: %s", failure)
+    return _board_fallback(now, coins)
+
+
+def _board_fallback(now: datetime | None, coins: list[Coin] | None = None) -> Board:
+    """The last good board as stale, else the simulated walk (auto), else stored ticks."""
+    now = timezone.now() if now is None else now
+    last = cache.get(BOARD_LAST_GOOD_KEY)
+    if last is None:
+        last = _board_from_ticks(only_real=True)
+    if last is not None and last["coins"]:
+        rows = [{**row, "source": PriceSource.STALE.value} for row in last["coins"]]
+        return {**last, "coins": rows, "source": PriceSource.STALE.value}
+    coins = list(Coin.objects.filter(is_tracked=True)) if coins is None else coins
+    if settings.PRICE_SOURCE in ("auto", "simulated"):
+        return _board_simulated(coins, now)
+    return _board([], PriceSource.STALE, now)
+
+
+def _board(rows: list[dict[str, Any]], source: str, now: datetime) -> Board:
+    return {"coins": rows, "source": str(source), "at": now.isoformat()}
+
+
+def _money(value: Any) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    if not number.is_finite():
+        return None
+    return str(number.quantize(settings.MONEY_QUANTUM))
+
+
+def _row(coin: Coin, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": coin.id,
+        "symbol": coin.symbol,
+        "name": coin.name,
+        "image": coin.image_url,
+        "price_usd": None,
+        "change_24h_pct": None,
+        "market_cap": None,
+        "volume_24h": None,
+        "last_updated": None,
+        "source": PriceSource.COINGECKO.value,
+        "sparkline_7d": [],
+        **fields,
+    }
+
+
+def _board_from_upstream(coins: list[Coin], rows: list[dict[str, Any]], now: datetime) -> Board:
+    by_id = {row.get("id"): row for row in rows}
+    out, ticks = [], []
+    for coin in coins:
+        row = by_id.get(coin.id)
+        price = _money(row.get("current_price")) if row else None
+        if row is None or price is None:
+            logger.warning("CoinGecko returned no price for %s", coin.id)
+            continue
+        updated = parse_datetime(str(row.get("last_updated") or "")) or now
+        change = row.get("price_change_percentage_24h")
+        spark = (row.get("sparkline_in_7d") or {}).get("price") or []
+        fields = {
+            "image": row.get("image") or coin.image_url,
+            "price_usd": price,
+            "change_24h_pct": None if change is None else f"{Decimal(str(change)):.4f}",
+            "market_cap": _money(row.get("market_cap")),
+            "volume_24h": _money(row.get("total_volume")),
+            "last_updated": updated.isoformat(),
+            "sparkline_7d": [float(p) for p in spark[-168:] if isinstance(p, int | float)],
+        }
+        out.append(_row(coin, **fields))
+        ticks.append(_tick(coin, fields, PriceSource.COINGECKO, updated))
+        if row.get("image") and row["image"] != coin.image_url and len(row["image"]) <= 500:
+            Coin.objects.filter(pk=coin.pk).update(image_url=row["image"])
+    PriceTick.objects.bulk_create(ticks)
+    return _board(out, PriceSource.COINGECKO, now)
+
+
+def _tick(coin: Coin, fields: dict[str, Any], source: str, at: datetime) -> PriceTick:
+    return PriceTick(
+        coin=coin,
+        price=Decimal(fields["price_usd"]),
+        change_24h_pct=None
+        if fields["change_24h_pct"] is None
+        else Decimal(fields["change_24h_pct"]),
+        market_cap=None
+        if fields["market_cap"] is None
+        else Decimal(fields["market_cap"]).quantize(Decimal("0.01")),
+        volume_24h=None
+        if fields["volume_24h"] is None
+        else Decimal(fields["volume_24h"]).quantize(Decimal("0.01")),
+        source=source,
+        at=at,
+    )
+
+
+def _board_from_ticks(*, only_real: bool) -> Board | None:
+    rows = []
+    for coin in Coin.objects.filter(is_tracked=True):
+        ticks = PriceTick.objects.filter(coin=coin)
+        if only_real:
+            ticks = ticks.filter(source=PriceSource.COINGECKO)
+        tick = ticks.order_by("-at").first()
+        if tick is None:
+            continue
+        rows.append(
+            _row(
+                coin,
+                price_usd=_money(tick.price),
+                change_24h_pct=None if tick.change_24h_pct is None else str(tick.change_24h_pct),
+                market_cap=_money(tick.market_cap),
+                volume_24h=_money(tick.volume_24h),
+                last_updated=tick.at.isoformat(),
+                source=tick.source,
+            )
+        )
+    if not rows:
+        return None
+    return _board(rows, rows[0]["source"], timezone.now())
+
+
+# --- the simulated feed ------------------------------------------------------------
+
+
+def _rng(*parts: object) -> random.Random:
+    return random.Random("|".join(str(p) for p in parts))  # noqa: S311 - a seeded simulation
+
+
+def _volatility(coin_id: str) -> float:
+    return 0.0001 if coin_id in STABLECOINS else 0.0012
+
+
+def _board_simulated(coins: list[Coin], now: datetime) -> Board:
+    """One step of a seeded random walk from each coin's last tick (or reference price)."""
+    step = int(now.timestamp() // settings.PRICE_REFRESH_SECONDS)
+    rows, ticks = [], []
+    for coin in coins:
+        last = PriceTick.objects.filter(coin=coin).order_by("-at").first()
+        start = last.price if last else Decimal(REFERENCE_PRICES.get(coin.id, "1"))
+        if last is not None and last.source == PriceSource.SIMULATED and last.at >= now:
+            price = last.price  # this step is already taken
+        else:
+            move = _rng(coin.id, step).gauss(0, _volatility(coin.id))
+            price = (start * Decimal(str(math.exp(move)))).quantize(settings.MONEY_QUANTUM)
+        history = _simulated_series(coin.id, 7, float(price), now)
+        day_ago = history[-1][1] if len(history) < 25 else history[-25][1]
+        change = (float(price) - day_ago) / day_ago * 100 if day_ago else 0.0
+        reference = Decimal(REFERENCE_PRICES.get(coin.id, "1"))
+        supply = Decimal(1_000_000_000) if reference < 10 else Decimal(20_000_000)
+        fields = {
+            "price_usd": _money(price),
+            "change_24h_pct": f"{change:.4f}",
+            "market_cap": _money((price * supply).quantize(Decimal("0.01"))),
+            "volume_24h": _money((price * supply / 25).quantize(Decimal("0.01"))),
+            "last_updated": now.isoformat(),
+            "sparkline_7d": [point[1] for point in history[-168:]],
+        }
+        rows.append(_row(coin, **fields, source=PriceSource.SIMULATED.value))
+        ticks.append(_tick(coin, fields, PriceSource.SIMULATED, now))
+    PriceTick.objects.bulk_create(ticks)
+    return _board(rows, PriceSource.SIMULATED, now)
+
+
+def _granularity(days: int) -> timedelta:
+    if days <= 1:
+        return timedelta(minutes=5)
+    if days <= 90:
+        return timedelta(hours=1)
+    return timedelta(days=1)
+
+
+def _simulated_series(
+    coin_id: str, days: int, end_price: float, now: datetime
+) -> list[list[float]]:
+    """``[[ms, price], ...]`` ending at ``end_price``, walked backwards with a seeded RNG."""
+    step = _granularity(days)
+    count = int(timedelta(days=days) / step)
+    rng = _rng(coin_id, days, now.date().isoformat())
+    scale = _volatility(coin_id) * math.sqrt(step / timedelta(minutes=5))
+    price, points = end_price, []
+    for index in range(count + 1):
+        at = now - step * index
+        points.append([int(at.timestamp() * 1000), round(price, 8)])
+        price *= math.exp(rng.gauss(0, scale))
+    points.reverse()
+    return points
+
+
+def _candle_size(days: int) -> timedelta:
+    if days <= 2:
+        return timedelta(minutes=30)
+    if days <= 30:
+        return timedelta(hours=4)
+    return timedelta(days=4)
+
+
+def candles_from_points(points: list[list[float]], days: int) -> list[dict[str, float]]:
+    """Group ``[ms, price]`` points into OHLC candles (timestamp = candle close, seconds)."""
+    size_ms = int(_candle_size(days).total_seconds() * 1000)
+    candles: dict[int, dict[str, float]] = {}
+    for ms, price in points:
+        bucket = int(ms // size_ms * size_ms + size_ms)
+        candle = candles.get(bucket)
+        if candle is None:
+            candles[bucket] = {
+                "time": bucket // 1000,
+                "open": price,
+                "high": price,
+                "low": price,
+                "close": price,
+            }
+        else:
+            candle["high"] = max(candle["high"], price)
+            candle["low"] = min(candle["low"], price)
+            candle["close"] = price
+    return list(candles.values())
+
+
+# --- details and history -----------------------------------------------------------
+
+
+def coin_tracked(coin_id: str) -> Coin:
+    coin = Coin.objects.filter(pk=coin_id, is_tracked=True).first()
+    if coin is None:
+        raise CoinNotFound(coin_id)
+    return coin
+
+
+def coin_row(coin: Coin, board: Board | None = None) -> dict[str, Any]:
+    board = prices_board() if board is None else board
+    for row in board["coins"]:
+        if row["id"] == coin.id:
+            return dict(row)
+    return _row(coin, source=board["source"])
+
+
+def coin_detail(coin_id: str) -> dict[str, Any]:
+    coin = coin_tracked(coin_id)
+    key = f"markets:detail:{coin.id}"
+    detail = single_flight(
+        key,
+        lambda: _detail_refresh(coin),
+        timeout=settings.COIN_DETAIL_CACHE_SECONDS,
+        fallback=lambda: _detail_fallback(coin),
+    )
+    return {**coin_row(coin), **detail}
+
+
+EMPTY_DETAIL: dict[str, Any] = {
+    "description": "",
+    "circulating_supply": None,
+    "total_supply": None,
+    "max_supply": None,
+    "ath": None,
+    "ath_date": None,
+    "links": {},
+}
+
+
+def _detail_refresh(coin: Coin) -> dict[str, Any]:
+    if not _upstream_allowed():
+        return _detail_fallback(coin)
+    try:
+        data = client().coin(coin.id)
+    except CoinGeckoError as error:
+        logger.warning("Details of %s not refreshed: %s", coin.id, error)
+        return _detail_fallback(coin)
+    market = data.get("market_data") or {}
+    links = data.get("links") or {}
+    repos = (links.get("repos_url") or {}).get("github") or []
+    detail = {
+        "description": str((data.get("description") or {}).get("en") or ""),
+        "circulating_supply": _money(market.get("circulating_supply")),
+        "total_supply": _money(market.get("total_supply")),
+        "max_supply": _money(market.get("max_supply")),
+        "ath": _money((market.get("ath") or {}).get("usd")),
+        "ath_date": (market.get("ath_date") or {}).get("usd"),
+        "links": {
+            "homepage": next((u for u in links.get("homepage") or [] if u), None),
+            "whitepaper": links.get("whitepaper") or None,
+            "explorer": next((u for u in links.get("blockchain_site") or [] if u), None),
+            "subreddit": links.get("subreddit_url") or None,
+            "github": next((u for u in repos if u), None),
+        },
+    }
+    cache.set(f"markets:detail:{coin.id}:last-good", detail, None)
+    return detail
+
+
+def _detail_fallback(coin: Coin) -> dict[str, Any]:
+    return cache.get(f"markets:detail:{coin.id}:last-good") or dict(EMPTY_DETAIL)
+
+
+def history_days(value: str | None) -> int:
+    """``days`` from a query string, or a 400 listing the allowed values."""
+    allowed = ", ".join(str(d) for d in HISTORY_DAYS)
+    try:
+        days = int(value or "")
+    except ValueError:
+        days = 0
+    if days not in HISTORY_DAYS:
+        raise DomainError("invalid_days", f"days must be one of {allowed}.", field="days")
+    return days
+
+
+def coin_history(coin_id: str, days: int) -> dict[str, Any]:
+    coin = coin_tracked(coin_id)
+    key = f"markets:history:{coin.id}:{days}"
+    timeout = 300 if days == 1 else 3600
+    history = single_flight(
+        key,
+        lambda: _history_refresh(coin, days),
+        timeout=timeout,
+        fallback=lambda: _history_fallback(coin, days),
+    )
+    return {"coin": coin.id, "days": days, **history}
+
+
+def _history_refresh(coin: Coin, days: int) -> dict[str, Any]:
+    if not _upstream_allowed():
+        return _history_fallback(coin, days)
+    try:
+        chart = client().market_chart(coin.id, days)
+        ohlc = client().ohlc(coin.id, days)
+    except CoinGeckoError as error:
+        logger.warning("History of %s (%s days) not refreshed: %s", coin.id, days, error)
+        return _history_fallback(coin, days)
+    history = {
+        "prices": [[int(p[0]), float(p[1])] for p in chart["prices"] if len(p) == 2],
+        "candles": [
+            {"time": int(c[0]) // 1000, "open": c[1], "high": c[2], "low": c[3], "close": c[4]}
+            for c in ohlc
+            if isinstance(c, list) and len(c) == 5
+        ],
+        "source": PriceSource.COINGECKO.value,
+    }
+    cache.set(f"markets:history:{coin.id}:{days}:last-good", history, None)
+    return history
+
+
+def _history_fallback(coin: Coin, days: int) -> dict[str, Any]:
+    last = cache.get(f"markets:history:{coin.id}:{days}:last-good")
+    if last is not None:
+        return {**last, "source": PriceSource.STALE.value}
+    row = coin_row(coin)
+    if settings.PRICE_SOURCE == "coingecko" or row["price_usd"] is None:
+        return {"prices": [], "candles": [], "source": PriceSource.STALE.value}
+    now = datetime.now(UTC)
+    points = _simulated_series(coin.id, days, float(row["price_usd"]), now)
+    return {
+        "prices": points,
+        "candles": candles_from_points(points, days),
+        "source": PriceSource.SIMULATED.value,
+    }
+
+
+def ticks_prune(*, now: datetime | None = None) -> int:
+    now = timezone.now() if now is None else now
+    deleted, _ = PriceTick.objects.filter(at__lt=now - TICK_RETENTION).delete()
+    return deleted
+
+
+def price_age_seconds(row: dict[str, Any], now: datetime | None = None) -> float | None:
+    updated = parse_datetime(row.get("last_updated") or "")
+    if updated is None:
+        return None
+    now = timezone.now() if now is None else now
+    return max(0.0, round((now - updated).total_seconds(), 1))
