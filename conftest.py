@@ -20,3 +20,10 @@ def _fresh_caches():
     for cache in caches.all():
         cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _offline_prices(settings):
+    """No test reaches CoinGecko: prices are simulated unless a test points at a stub."""
+    settings.PRICE_SOURCE = "simulated"
+    settings.COINGECKO_BASE_URL = "http://127.0.0.1:9/api/v3"  # discard port: refused

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from markets.models import Coin, PriceTick, QuotaUsage
 
@@ -20,7 +21,7 @@ class PriceTickAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     list_select_related = ["coin"]
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
         return False  # ticks are the history of record
 
 
@@ -47,5 +48,5 @@ class QuotaUsageAdmin(admin.ModelAdmin):
             return int(settings.COINGECKO_MONTHLY_CREDITS)
         return allowance(now, settings.COINGECKO_MONTHLY_CREDITS)
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

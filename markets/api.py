@@ -23,7 +23,8 @@ class CoinPriceSerializer(serializers.Serializer):
     market_cap = serializers.DecimalField(max_digits=30, decimal_places=8, allow_null=True)
     volume_24h = serializers.DecimalField(max_digits=30, decimal_places=8, allow_null=True)
     last_updated = serializers.DateTimeField(allow_null=True)
-    source = serializers.ChoiceField(choices=["coingecko", "stale", "simulated"])
+    # A field named "source" is fine at runtime; the stubs confuse it with Field.source.
+    source = serializers.ChoiceField(choices=["coingecko", "stale", "simulated"])  # type: ignore[assignment]
     age_seconds = serializers.FloatField(allow_null=True)
 
 
@@ -58,7 +59,8 @@ class HistorySerializer(serializers.Serializer):
         help_text="[[milliseconds since the epoch, price], ...]",
     )
     candles = CandleSerializer(many=True)
-    source = serializers.ChoiceField(choices=["coingecko", "stale", "simulated"])
+    # A field named "source" is fine at runtime; the stubs confuse it with Field.source.
+    source = serializers.ChoiceField(choices=["coingecko", "stale", "simulated"])  # type: ignore[assignment]
 
 
 def _public_row(row: dict) -> dict:

@@ -82,7 +82,7 @@ def single_flight(
     """
     value = cache.get(key)
     if value is not None:
-        return value  # type: ignore[no-any-return]
+        return value
     lock, owner = f"{key}:lock", secrets.token_hex(8)
     if cache.add(lock, owner, LOCK_SECONDS):
         try:
@@ -97,7 +97,7 @@ def single_flight(
         time.sleep(0.05)
         value = cache.get(key)
         if value is not None:
-            return value  # type: ignore[no-any-return]
+            return value
         if cache.get(lock) is None:
             break
     return fallback()

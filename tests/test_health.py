@@ -19,6 +19,7 @@ def test_health_reports_every_check_ok(client):
         "database": "ok",
         "cache": "ok",
         "channel_layer": "ok",
+        "price_source": "ok",
     }
     assert "no-store" in response["Cache-Control"]
 

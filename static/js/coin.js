@@ -20,7 +20,13 @@ let lastCandle = null;
 function buildChart() {
   chart = createChart(chartBox, {
     autoSize: true,
-    layout: { background: { color: "transparent" }, textColor: color("--text-muted", "#9aa4b2") },
+    // The logo injects an inline <style> that our CSP refuses; the page credits
+    // TradingView in text under the chart instead.
+    layout: {
+      background: { color: "transparent" },
+      textColor: color("--text-muted", "#9aa4b2"),
+      attributionLogo: false,
+    },
     grid: { vertLines: { visible: false }, horzLines: { color: color("--border", "#2a3140") } },
     rightPriceScale: { borderVisible: false },
     timeScale: { borderVisible: false, timeVisible: true },

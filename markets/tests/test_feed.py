@@ -1,0 +1,126 @@
+"""The feed loop: one leader publishes, another takes over, nothing runs for nobody."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.cache import cache
+
+from markets import feed
+from markets.feed import PriceFeed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ticks(monkeypatch) -> list[dict]:
+    """What the trading engine's on_tick receives."""
+    seen: list[dict] = []
+
+    def on_tick(*, prices, at):
+        seen.append(prices)
+        return 0
+
+    monkeypatch.setattr("trading.services.on_tick", on_tick)
+    return seen
+
+
+@pytest.fixture
+def published():
+    """Messages sent to the prices group, read from a member channel."""
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(feed.GROUP, channel)
+
+    def read() -> list[dict]:
+        messages = []
+        while True:
+            try:
+                messages.append(async_to_sync(_receive)(layer, channel))
+            except TimeoutError:
+                return messages
+
+    yield read
+    async_to_sync(layer.group_discard)(feed.GROUP, channel)
+
+
+async def _receive(layer, channel):
+    import asyncio
+
+    return await asyncio.wait_for(layer.receive(channel), timeout=0.3)
+
+
+def test_nobody_listening_and_no_open_order_means_no_work(coingecko, published, ticks):
+    assert PriceFeed().step() is False
+    assert coingecko.log == []
+    assert published() == []
+    assert ticks == []
+
+
+def test_the_leader_refreshes_fills_and_publishes(published, ticks):
+    feed.listeners_touch()
+
+    assert PriceFeed(owner="a").step() is True
+
+    messages = published()
+    assert len(messages) == 1
+    assert messages[0]["type"] == "prices.broadcast"
+    assert len(messages[0]["prices"]) == 10
+    assert all(isinstance(p, Decimal) for p in ticks[0].values())
+    assert set(ticks[0]) == {row["id"] for row in messages[0]["prices"]}
+
+
+def test_an_open_order_keeps_the_feed_running_without_listeners(monkeypatch, published, ticks):
+    monkeypatch.setattr("trading.selectors.orders_waiting_for_price", lambda: True)
+
+    assert PriceFeed(owner="a").step() is True
+    assert len(ticks) == 1
+
+
+def test_two_loops_one_leader_and_a_takeover_when_it_dies(published, ticks):
+    feed.listeners_touch()
+    leader, standby = PriceFeed(owner="leader"), PriceFeed(owner="standby")
+    leader.lease_seconds = standby.lease_seconds = 1
+
+    assert leader.step() is True
+    assert standby.step() is False
+    assert leader.step() is True  # renews its lease
+    assert len(published()) == 2
+
+    time.sleep(1.2)  # the leader died: its lease lapses
+    feed.listeners_touch()
+    assert standby.step() is True
+    assert cache.get(feed.LEADER_KEY) == "standby"
+    assert leader.step() is False
+
+
+def test_stale_prices_are_broadcast_but_never_fill_orders(coingecko, published, ticks):
+    from markets import prices
+
+    cache.set(
+        prices.BOARD_LAST_GOOD_KEY,
+        {
+            "coins": [
+                {
+                    "id": "bitcoin",
+                    "price_usd": "1.00000000",
+                    "source": "coingecko",
+                    "last_updated": None,
+                }
+            ],
+            "source": "coingecko",
+            "at": "2026-11-28T00:00:00+00:00",
+        },
+        None,
+    )
+    coingecko.expect_request("/api/v3/coins/markets").respond_with_data("down", status=500)
+    feed.listeners_touch()
+
+    assert PriceFeed().step() is True
+
+    assert published()[0]["prices"][0]["source"] == "stale"
+    assert ticks == []
