@@ -46,3 +46,14 @@ def coingecko(httpserver, settings):
     settings.COINGECKO_BASE_URL = httpserver.url_for("/api/v3")
     settings.COINGECKO_API_KEY = "demo-test-key"
     return httpserver
+
+
+@pytest.fixture
+def tracked_coins(transactional_db):
+    """The ten seeded coins, restored for transactional tests (a flush removes them)."""
+    import importlib
+
+    from django.apps import apps
+
+    seed = importlib.import_module("markets.migrations.0002_seed_coins")
+    seed.seed(apps, None)

@@ -10,7 +10,11 @@ from channels.testing import WebsocketCommunicator
 
 from cryptovault.asgi import application
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.asyncio,
+    pytest.mark.usefixtures("tracked_coins"),
+]
 
 HEADERS = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
 

@@ -197,7 +197,7 @@ def test_single_flight_runs_the_producer_once_for_many_callers():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_many_concurrent_readers_cause_one_upstream_request(coingecko):
+def test_many_concurrent_readers_cause_one_upstream_request(coingecko, tracked_coins):
     def slow_markets(request):
         import json
 
