@@ -74,8 +74,12 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js $(VENDOR)/
 	@touch $@
 
+# Load benchmarks (figures, not tests; see bench/README.md). The markets ones need Redis.
 bench: setup
 	$(PY) bench/health_live.py
+	$(PY) bench/markets_http.py
+	$(PY) bench/markets_upstream.py
+	$(PY) bench/markets_ws.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var test-results

@@ -55,8 +55,9 @@ async def run(url: str, concurrency: int, requests: int, duration: float) -> dic
     host, port = parts.hostname or "", parts.port or 80
     if host not in LOOPBACK:
         raise SystemExit(f"refusing to load {host}: loopback only")
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     request = (
-        f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: keep-alive\r\n\r\n"
+        f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: keep-alive\r\n\r\n"
     ).encode()
     latencies: list[float] = []
     errors: list[str] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from csp.constants import NONCE, NONE, SELF
 
@@ -240,6 +241,15 @@ else:
     # One process in the embedded mode, so a local-memory cache does hold the
     # rate-limit counters; production sets REDIS_URL and the check applies.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# Per-process memo in front of the shared cache for the hottest read (the price
+# board): a second at most, so every process still follows the shared value.
+PROCESS_CACHE: dict[str, Any] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "process",
+    "TIMEOUT": 1,
+}
+CACHES["process"] = PROCESS_CACHE
 
 RATELIMIT_VIEW = "cryptovault.errors.ratelimited"
 RATELIMIT_USE_CACHE = "ratelimit"

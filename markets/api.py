@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -25,7 +28,6 @@ class CoinPriceSerializer(serializers.Serializer):
     last_updated = serializers.DateTimeField(allow_null=True)
     # A field named "source" is fine at runtime; the stubs confuse it with Field.source.
     source = serializers.ChoiceField(choices=["coingecko", "stale", "simulated"])  # type: ignore[assignment]
-    age_seconds = serializers.FloatField(allow_null=True)
 
 
 class CryptoListSerializer(serializers.Serializer):
@@ -63,29 +65,45 @@ class HistorySerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=["coingecko", "stale", "simulated"])  # type: ignore[assignment]
 
 
-def _public_row(row: dict) -> dict:
-    return {key: value for key, value in row.items() if key != "sparkline_7d"} | {
-        "age_seconds": prices.price_age_seconds(row)
-    }
+_rendered: tuple[tuple[str, str, bool], bytes] | None = None
+
+
+def _crypto_json(board: dict) -> bytes:
+    """The /api/crypto body, rendered once per board and process: the hot path is a
+    cache read and a memo lookup."""
+    global _rendered
+    key = (board["at"], board["source"], board["cached"])
+    if _rendered is None or _rendered[0] != key:
+        body = {"coins": board["coins"], "cached": board["cached"]}
+        _rendered = (key, json.dumps(body, separators=(",", ":")).encode())
+    return _rendered[1]
 
 
 class PublicReadApi(APIView):
+    """Public market data: nobody needs to be identified, so no session or token is read."""
+
+    authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
 
 class CryptoListApi(PublicReadApi):
-    @extend_schema(responses=CryptoListSerializer, summary="Prices of every tracked coin")
-    def get(self, request: Request) -> Response:
-        board = prices.prices_board()
-        return Response(
-            {"coins": [_public_row(row) for row in board["coins"]], "cached": board["cached"]}
-        )
+    @extend_schema(
+        operation_id="crypto_list",
+        responses=CryptoListSerializer,
+        summary="Prices of every tracked coin",
+    )
+    def get(self, request: Request) -> HttpResponse:
+        return HttpResponse(_crypto_json(prices.prices_board()), content_type="application/json")
 
 
 class CryptoDetailApi(PublicReadApi):
-    @extend_schema(responses=CoinDetailSerializer, summary="One coin's price and details")
+    @extend_schema(
+        operation_id="crypto_detail",
+        responses=CoinDetailSerializer,
+        summary="One coin's price and details",
+    )
     def get(self, request: Request, coin_id: str) -> Response:
-        return Response(_public_row(prices.coin_detail(coin_id)))
+        return Response(prices.coin_detail(coin_id))
 
 
 class CryptoHistoryApi(PublicReadApi):
@@ -99,6 +117,7 @@ class CryptoHistoryApi(PublicReadApi):
                 description="Range of the chart in days.",
             )
         ],
+        operation_id="crypto_history",
         responses=HistorySerializer,
         summary="Price history and OHLC candles for a chart",
     )

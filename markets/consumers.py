@@ -4,19 +4,101 @@ Client messages: ``{"type": "ping"}`` → ``{"type": "pong"}``;
 ``{"type": "subscribe", "coins": [...]}`` narrows the stream to those coins (an empty
 list means all). Anything else answers ``{"type": "error", ...}`` and keeps the
 connection open.
+
+Fan-out: Channels' usual pattern puts every consumer in the ``prices`` group, so a
+broadcast is one channel-layer message per client (5,000 Redis round trips per
+tick at 5,000 clients). Here each server process joins the group ONCE (one channel
+per event loop) and hands each broadcast to its local consumers in memory,
+serialised once. Clients see the same messages; the layer carries one per process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from django.conf import settings
 
 from markets import feed, prices
 
+logger = logging.getLogger(__name__)
+
 MAX_MESSAGE_BYTES = 4096
+
+
+class LocalFanout:
+    """One group member per event loop, relaying broadcasts to the loop's consumers."""
+
+    def __init__(self) -> None:
+        self.consumers: set[PricesConsumer] = set()
+        self.task: asyncio.Task[None] | None = None
+        self.channel: str | None = None
+        self._snapshot: tuple[float, str] | None = None
+        self._joined_at = 0.0
+
+    def snapshot_recent(self) -> str | None:
+        """The last prices seen by this process as a snapshot, while still current."""
+        if self._snapshot is None:
+            return None
+        seen, text = self._snapshot
+        return text if time.monotonic() - seen < settings.PRICE_BROADCAST_SECONDS else None
+
+    def snapshot_keep(self, message: dict[str, Any]) -> str:
+        text = json.dumps({**message, "type": "snapshot"})
+        self._snapshot = (time.monotonic(), text)
+        return text
+
+    async def join(self, consumer: PricesConsumer) -> None:
+        self.consumers.add(consumer)
+        layer = get_channel_layer()
+        if self.task is None or self.task.done():
+            self.channel = await layer.new_channel()
+            self.task = asyncio.create_task(self._relay(layer, self.channel))
+            self._joined_at = 0.0
+        # Re-adding now and then keeps the membership from expiring on channels-redis.
+        if time.monotonic() - self._joined_at > 60:
+            self._joined_at = time.monotonic()
+            await layer.group_add(feed.GROUP, self.channel)
+
+    def leave(self, consumer: PricesConsumer) -> None:
+        self.consumers.discard(consumer)
+
+    async def _relay(self, layer: Any, channel: str) -> None:
+        while True:
+            event = await layer.receive(channel)
+            if event.get("type") != "prices.broadcast" or not self.consumers:
+                continue
+            await database_sync_to_async(feed.listeners_touch)()
+            message = {"type": "prices", "prices": event["prices"], "at": event["at"]}
+            text = json.dumps(message)
+            self.snapshot_keep(message)
+            for consumer in list(self.consumers):
+                try:
+                    if consumer.coins is None:
+                        await consumer.send(text_data=text)
+                    else:
+                        await consumer._send(message)
+                except Exception:  # one broken client must not stop the others
+                    logger.debug("Dropping a price update for a closed socket", exc_info=True)
+
+
+_fanouts: dict[asyncio.AbstractEventLoop, LocalFanout] = {}
+
+
+def local_fanout() -> LocalFanout:
+    loop = asyncio.get_running_loop()
+    fanout = _fanouts.get(loop)
+    if fanout is None:
+        for stale in [other for other in _fanouts if other.is_closed()]:
+            del _fanouts[stale]
+        fanout = _fanouts[loop] = LocalFanout()
+    return fanout
 
 
 def _snapshot() -> dict[str, Any]:
@@ -28,12 +110,18 @@ class PricesConsumer(AsyncWebsocketConsumer):
     coins: frozenset[str] | None = None
 
     async def connect(self) -> None:
-        await self.channel_layer.group_add(feed.GROUP, self.channel_name)
         await self.accept()
-        await self._send(await database_sync_to_async(_snapshot)())
+        fanout = local_fanout()
+        # Thousands of clients arriving at once share one snapshot instead of each
+        # taking a trip through the thread pool to the cache.
+        text = fanout.snapshot_recent()
+        if text is None:
+            text = fanout.snapshot_keep(await database_sync_to_async(_snapshot)())
+        await self.send(text_data=text)
+        await fanout.join(self)
 
     async def disconnect(self, code: int) -> None:
-        await self.channel_layer.group_discard(feed.GROUP, self.channel_name)
+        local_fanout().leave(self)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None or len(text_data) > MAX_MESSAGE_BYTES:
@@ -53,10 +141,6 @@ class PricesConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=json.dumps({"type": "subscribed", "coins": sorted(coins)}))
         else:
             await self._error("Unknown message type; use ping or subscribe.")
-
-    async def prices_broadcast(self, event: dict[str, Any]) -> None:
-        await database_sync_to_async(feed.listeners_touch)()
-        await self._send({"type": "prices", "prices": event["prices"], "at": event["at"]})
 
     async def _send(self, message: dict[str, Any]) -> None:
         if self.coins is not None:

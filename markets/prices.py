@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -41,6 +41,7 @@ HISTORY_DAYS = (1, 7, 14, 30, 90, 180, 365)
 BOARD_KEY = "markets:prices"
 BOARD_LAST_GOOD_KEY = "markets:prices:last-good"
 REFRESH_GATE_KEY = "markets:prices:refresh-gate"
+SPARKLINES_KEY = "markets:prices:sparklines"
 LOCK_SECONDS = 30  # longer than a client call with its retries
 WAIT_SECONDS = 15.0  # how long a caller waits for another's refresh
 TICK_RETENTION = timedelta(days=30)
@@ -116,7 +117,12 @@ def _upstream_allowed() -> bool:
 
 def prices_board(*, now: datetime | None = None) -> Board:
     """``{"coins": [...], "at": iso, "source", "cached": bool}`` for every tracked coin."""
-    board = cache.get(BOARD_KEY)
+    memo = caches["process"]
+    board = memo.get(BOARD_KEY)
+    if board is None:
+        board = cache.get(BOARD_KEY)
+        if board is not None:
+            memo.set(BOARD_KEY, board)
     if board is not None:
         return {**board, "cached": True}
     board = single_flight(
@@ -171,7 +177,19 @@ def _board_fallback(now: datetime | None, coins: list[Coin] | None = None) -> Bo
 
 
 def _board(rows: list[dict[str, Any]], source: str, now: datetime) -> Board:
+    """The board every reader shares; the 7-day sparklines (only the page draws them)
+    are kept apart so that the board stays small on the wire and in the cache."""
+    sparks = {row["id"]: row.pop("sparkline_7d") for row in rows if row.get("sparkline_7d")}
+    for row in rows:
+        row.pop("sparkline_7d", None)
+    if sparks:
+        cache.set(SPARKLINES_KEY, sparks, None)
     return {"coins": rows, "source": str(source), "at": now.isoformat()}
+
+
+def sparklines() -> dict[str, list[float]]:
+    """The last 7-day sparkline of each coin, by id."""
+    return cache.get(SPARKLINES_KEY) or {}
 
 
 def _money(value: Any) -> str | None:
@@ -198,7 +216,6 @@ def _row(coin: Coin, **fields: Any) -> dict[str, Any]:
         "volume_24h": None,
         "last_updated": None,
         "source": PriceSource.COINGECKO.value,
-        "sparkline_7d": [],
         **fields,
     }
 

@@ -10,13 +10,13 @@ from django.views.generic import TemplateView
 from markets import prices
 
 
-def _display(row: dict[str, Any]) -> dict[str, Any]:
+def _display(row: dict[str, Any], sparkline: list[float] | None = None) -> dict[str, Any]:
     change = row.get("change_24h_pct")
     return {
         **row,
         "age_seconds": prices.price_age_seconds(row),
         "direction": "" if change is None else ("down" if change.startswith("-") else "up"),
-        "sparkline_points": _sparkline_points(row.get("sparkline_7d") or []),
+        "sparkline_points": _sparkline_points(sparkline or []),
     }
 
 
@@ -38,9 +38,10 @@ class MarketListView(TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         board = prices.prices_board()
+        sparks = prices.sparklines()
         return {
             **super().get_context_data(**kwargs),
-            "coins": [_display(row) for row in board["coins"]],
+            "coins": [_display(row, sparks.get(row["id"])) for row in board["coins"]],
             "source": board["source"],
         }
 

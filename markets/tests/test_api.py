@@ -19,7 +19,6 @@ COIN_FIELDS = {
     "volume_24h",
     "last_updated",
     "source",
-    "age_seconds",
 }
 
 
