@@ -190,8 +190,18 @@ def user_email_verified(*, user: User, request: HttpRequest | None = None) -> No
     The one place other apps hook into verification (the trading app funds the new
     account here), followed by the welcome email.
     """
+    from trading.services import account_fund_initial
+
     audit_record(action="email_verified", user=user, request=request)
-    email_send(kind="welcome", to=user.email, context={"name": user.name})
+    starting_balance = account_fund_initial(user=user)
+    email_send(
+        kind="welcome",
+        to=user.email,
+        context={
+            "name": user.name,
+            "starting_balance": f"{starting_balance:,.2f}" if starting_balance else "",
+        },
+    )
 
 
 # --- Login --------------------------------------------------------------------

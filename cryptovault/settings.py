@@ -414,3 +414,9 @@ LOGGING = {
         "django.server": {"level": "WARNING" if not DEBUG else "INFO"},
     },
 }
+
+# --- trading (issue 5) ---
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers take SQLite's lock at BEGIN, so a transaction that reads balances and
+    # then writes them can never be overtaken (SQLite has no SELECT ... FOR UPDATE).
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"

@@ -1,5 +1,19 @@
 """Trading API routes (under /api/)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from trading import api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("balances", api.BalancesApi.as_view(), name="api-balances"),
+    path("orders", api.OrdersApi.as_view(), name="api-orders"),
+    path("orders/<int:order_id>", api.OrderApi.as_view(), name="api-order"),
+    path("orders/<int:order_id>/cancel", api.OrderCancelApi.as_view(), name="api-order-cancel"),
+    path("portfolio", api.PortfolioApi.as_view(), name="api-portfolio"),
+    path("transactions", api.TransactionsApi.as_view(), name="api-transactions"),
+    path(
+        "transactions/export.csv",
+        api.TransactionsExportApi.as_view(),
+        name="api-transactions-export",
+    ),
+]

@@ -1,5 +1,9 @@
 """Trading websocket routes."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-websocket_urlpatterns: list[URLPattern | URLResolver] = []
+from trading.consumers import OrdersConsumer
+
+websocket_urlpatterns: list[URLPattern | URLResolver] = [
+    path("ws/orders", OrdersConsumer.as_asgi()),
+]

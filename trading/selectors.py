@@ -1,8 +1,145 @@
-"""Trading reads."""
+"""Trading reads: balances, the portfolio and its P&L, orders and transactions."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+
+from accounts.models import User
+from markets.selectors import coin_price_latest
+from trading.models import USD, Balance, LedgerEntry, Order, OrderStatus, OrderType, Side
+from trading.services import q8
+
+Q4 = Decimal("0.0001")
 
 
 def orders_waiting_for_price() -> bool:
     """True while any open limit or stop order needs price ticks to fill."""
-    return False
+    return Order.objects.filter(status=OrderStatus.OPEN).exists()
+
+
+def balances_for(*, user: User) -> QuerySet[Balance]:
+    return Balance.objects.filter(user=user).order_by("asset")
+
+
+def orders_for(
+    *, user: User, status: str | None = None, coin: str | None = None
+) -> QuerySet[Order]:
+    orders = Order.objects.filter(user=user)
+    if status:
+        orders = orders.filter(status=status)
+    if coin:
+        orders = orders.filter(coin_id=coin)
+    return orders.order_by("-created_at", "-id")
+
+
+def transactions_for(
+    *,
+    user: User,
+    kind: str | None = None,
+    asset: str | None = None,
+    since: Any = None,
+    until: Any = None,
+) -> QuerySet[LedgerEntry]:
+    entries = LedgerEntry.objects.filter(user=user)
+    if kind:
+        entries = entries.filter(kind=kind)
+    if asset:
+        entries = entries.filter(asset=asset)
+    if since:
+        entries = entries.filter(at__gte=since)
+    if until:
+        entries = entries.filter(at__lt=until)
+    return entries.order_by("-at", "-id")
+
+
+@dataclass
+class Position:
+    coin: str
+    quantity: Decimal = Decimal(0)
+    cost: Decimal = Decimal(0)  # cost basis of what is held, buy fees included
+    realized: Decimal = Decimal(0)
+
+    @property
+    def average_cost(self) -> Decimal:
+        return q8(self.cost / self.quantity) if self.quantity else Decimal(0)
+
+
+@dataclass
+class Portfolio:
+    cash_usd: Decimal
+    total_value_usd: Decimal
+    realized_pnl: Decimal
+    unrealized_pnl: Decimal
+    holdings: list[dict[str, Any]] = field(default_factory=list)
+
+
+def positions_for(*, user: User) -> dict[str, Position]:
+    """Replay the user's fills: weighted-average cost, realized P&L on every sell."""
+    positions: dict[str, Position] = {}
+    fills = Order.objects.filter(user=user, status=OrderStatus.FILLED).order_by("filled_at", "id")
+    for order in fills:
+        position = positions.setdefault(order.coin_id, Position(order.coin_id))
+        quantity, price = order.filled_quantity, order.average_price or Decimal(0)
+        notional = q8(quantity * price)
+        if order.side == Side.BUY:
+            position.quantity += quantity
+            position.cost += notional + order.fee
+        else:
+            basis = (
+                q8(position.cost * quantity / position.quantity)
+                if position.quantity
+                else Decimal(0)
+            )
+            position.realized += notional - order.fee - basis
+            position.cost -= basis
+            position.quantity -= quantity
+    return positions
+
+
+def portfolio_for(*, user: User) -> Portfolio:
+    usd = Balance.objects.filter(user=user, asset=USD).first()
+    cash = (usd.available + usd.held) if usd else Decimal(0)
+    positions = positions_for(user=user)
+    rows = []
+    for position in positions.values():
+        if not position.quantity:
+            continue
+        tick = coin_price_latest(coin_id=position.coin)
+        price = tick.price if tick else None
+        value = q8(position.quantity * price) if price is not None else Decimal(0)
+        unrealized = value - position.cost if price is not None else Decimal(0)
+        rows.append(
+            {
+                "coin": position.coin,
+                "quantity": position.quantity,
+                "average_cost": position.average_cost,
+                "price": price,
+                "value": value,
+                "unrealized_pnl": q8(unrealized),
+                "unrealized_pnl_pct": (unrealized / position.cost * 100).quantize(Q4)
+                if position.cost
+                else None,
+            }
+        )
+    total = q8(cash + sum((row["value"] for row in rows), Decimal(0)))
+    for row in rows:
+        row["allocation_pct"] = (row["value"] / total * 100).quantize(Q4) if total else None
+    rows.sort(key=lambda row: row["value"], reverse=True)
+    return Portfolio(
+        cash_usd=q8(cash),
+        total_value_usd=total,
+        realized_pnl=q8(sum((p.realized for p in positions.values()), Decimal(0))),
+        unrealized_pnl=q8(sum((row["unrealized_pnl"] for row in rows), Decimal(0))),
+        holdings=rows,
+    )
+
+
+def open_orders_count(*, user: User) -> int:
+    return Order.objects.filter(user=user, status=OrderStatus.OPEN).count()
+
+
+ORDER_TYPES = OrderType.values

@@ -1,0 +1,210 @@
+"""Trading API (SPEC §4, §7): balances, orders, portfolio, transactions.
+
+A user only ever sees their own objects: every query starts from ``request.user``,
+so another user's order id answers 404 like a missing one.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.decorators import method_decorator
+from django_ratelimit.decorators import ratelimit
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from trading import selectors, services
+from trading.models import LedgerEntry, LedgerKind, Order, OrderStatus
+from trading.serializers import (
+    BalanceSerializer,
+    OrderInputSerializer,
+    OrderSerializer,
+    PortfolioSerializer,
+    TransactionSerializer,
+)
+
+ORDERS_RATE = "20/m"
+
+
+class BalancesApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=BalanceSerializer(many=True), summary="Your balances")
+    def get(self, request: Request) -> Response:
+        balances = selectors.balances_for(user=request.user)  # type: ignore[arg-type]
+        return Response(BalanceSerializer(balances, many=True).data)
+
+
+class OrdersApi(generics.ListAPIView[Order]):
+    permission_classes = [IsAuthenticated]
+    serializer_class = OrderSerializer
+
+    def get_queryset(self) -> Any:
+        status_ = self.request.query_params.get("status") or None
+        if status_ and status_ not in OrderStatus.values:
+            raise ValidationError(
+                {"status": [f"status must be one of {', '.join(OrderStatus.values)}."]}
+            )
+        return selectors.orders_for(
+            user=self.request.user,  # type: ignore[arg-type]
+            status=status_,
+            coin=self.request.query_params.get("coin") or None,
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=OrderStatus.values),
+            OpenApiParameter("coin", str),
+        ],
+        summary="Your orders, newest first",
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=OrderInputSerializer,
+        responses={201: OrderSerializer, 200: OrderSerializer},
+        summary="Place an order (idempotent on client_order_id)",
+    )
+    @method_decorator(
+        ratelimit(group="orders:place", key="user", rate=ORDERS_RATE, method="POST", block=True)
+    )
+    def post(self, request: Request) -> Response:
+        data = OrderInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        placed = services.order_place(
+            user=request.user,  # type: ignore[arg-type]
+            coin_id=values["coin"],
+            side=values["side"],
+            type=values["type"],
+            quantity=values.get("quantity"),
+            quote_amount=values.get("quote_amount"),
+            limit_price=values.get("limit_price"),
+            stop_price=values.get("stop_price"),
+            client_order_id=values.get("client_order_id") or None,
+            request=request,
+        )
+        return Response(
+            OrderSerializer(placed.order).data,
+            status=status.HTTP_201_CREATED if placed.created else status.HTTP_200_OK,
+        )
+
+
+class OrderApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=OrderSerializer, summary="One of your orders")
+    def get(self, request: Request, order_id: int) -> Response:
+        order = selectors.orders_for(user=request.user).filter(pk=order_id).first()  # type: ignore[arg-type]
+        if order is None:
+            raise NotFound("No such order.")
+        return Response(OrderSerializer(order).data)
+
+
+class OrderCancelApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None, responses=OrderSerializer, summary="Cancel an open order (409 otherwise)"
+    )
+    def post(self, request: Request, order_id: int) -> Response:
+        order = services.order_cancel(user=request.user, order_id=order_id, request=request)  # type: ignore[arg-type]
+        return Response(OrderSerializer(order).data)
+
+
+class PortfolioApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=PortfolioSerializer, summary="Cash, holdings and P&L")
+    def get(self, request: Request) -> Response:
+        portfolio = selectors.portfolio_for(user=request.user)  # type: ignore[arg-type]
+        return Response(PortfolioSerializer(portfolio).data)
+
+
+def _when(value: str | None, field: str) -> Any:
+    if not value:
+        return None
+    parsed = parse_datetime(value) or parse_date(value)
+    if parsed is None:
+        raise ValidationError({field: ["Use an ISO-8601 date or date-time."]})
+    return parsed
+
+
+def transactions_query(request: Request) -> Any:
+    params = request.query_params
+    kind = params.get("kind") or None
+    if kind and kind not in LedgerKind.values:
+        raise ValidationError({"kind": [f"kind must be one of {', '.join(LedgerKind.values)}."]})
+    return selectors.transactions_for(
+        user=request.user,  # type: ignore[arg-type]
+        kind=kind,
+        asset=params.get("asset") or None,
+        since=_when(params.get("since"), "since"),
+        until=_when(params.get("until"), "until"),
+    )
+
+
+TRANSACTION_FILTERS = [
+    OpenApiParameter("kind", str, enum=LedgerKind.values),
+    OpenApiParameter("asset", str, description="USD or a coin id"),
+    OpenApiParameter("since", str, description="ISO-8601 date or date-time (inclusive)"),
+    OpenApiParameter("until", str, description="ISO-8601 date or date-time (exclusive)"),
+]
+
+
+class TransactionsApi(generics.ListAPIView[LedgerEntry]):
+    permission_classes = [IsAuthenticated]
+    serializer_class = TransactionSerializer
+
+    def get_queryset(self) -> Any:
+        return transactions_query(self.request)
+
+    @extend_schema(parameters=TRANSACTION_FILTERS, summary="Your ledger entries, newest first")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_rows(entries: Any) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(["id", "at", "kind", "asset", "amount", "balance_after", "order"])
+    for entry in entries.iterator(chunk_size=500):
+        yield writer.writerow(
+            [
+                entry.pk,
+                entry.at.isoformat(),
+                entry.kind,
+                entry.asset,
+                entry.amount,
+                entry.balance_after,
+                entry.order_id or "",
+            ]
+        )
+
+
+class TransactionsExportApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=TRANSACTION_FILTERS, responses={(200, "text/csv"): serializers.CharField()}
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        response = StreamingHttpResponse(
+            csv_rows(transactions_query(request)), content_type="text/csv"
+        )
+        response["Content-Disposition"] = 'attachment; filename="cryptovault-transactions.csv"'
+        return response

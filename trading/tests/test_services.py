@@ -1,0 +1,325 @@
+"""The trading rules with exact Decimal results (SPEC §4)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from trading import selectors, services
+from trading.models import Balance, LedgerEntry, Order
+from trading.services import TradingError, on_tick, order_cancel, order_place
+from trading.tests.conftest import set_price
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def balance(user, asset: str) -> tuple[Decimal, Decimal]:
+    row = Balance.objects.get(user=user, asset=asset)
+    return row.available, row.held
+
+
+def test_a_verified_user_is_funded_once(trader):
+    assert balance(trader, "USD") == (D("10000"), D("0"))
+    assert services.account_fund_initial(user=trader) == 0
+    assert LedgerEntry.objects.filter(user=trader, kind="deposit").count() == 1
+
+
+def test_market_buy_costs_quantity_times_price_plus_fee(trader, prices):
+    placed = order_place(
+        user=trader, coin_id="bitcoin", side="buy", type="market", quantity=D("0.1")
+    )
+
+    order = placed.order
+    assert order.status == "filled"
+    assert order.average_price == D("50000")
+    assert order.fee == D("5")  # 5000 x 0.001
+    assert balance(trader, "USD") == (D("4995"), D("0"))  # 10000 - 5000 - 5
+    assert balance(trader, "bitcoin") == (D("0.1"), D("0"))
+    kinds = list(
+        LedgerEntry.objects.filter(order=order)
+        .order_by("id")
+        .values_list("kind", "asset", "amount")
+    )
+    assert kinds == [
+        ("trade", "USD", D("-5000")),
+        ("fee", "USD", D("-5")),
+        ("trade", "bitcoin", D("0.1")),
+    ]
+
+
+def test_market_buy_by_quote_amount_spends_at_most_the_amount(trader, prices):
+    order = order_place(
+        user=trader, coin_id="ethereum", side="buy", type="market", quote_amount=D("1000")
+    ).order
+
+    # 1000 / (2000 x 1.001) = 0.49950049... → 0.49950049 ETH
+    assert order.quantity == D("0.49950049")
+    assert order.fee == D("0.99900098")
+    spent = D("10000") - balance(trader, "USD")[0]
+    assert spent == D("999.00098") + D("0.99900098")  # 0.49950049 x 2000 + fee
+    assert spent <= D("1000")
+
+
+def test_market_sell_yields_quantity_times_price_minus_fee_and_realized_pnl(trader, prices):
+    order_place(user=trader, coin_id="bitcoin", side="buy", type="market", quantity=D("0.1"))
+    set_price("bitcoin", "60000")
+
+    sell = order_place(
+        user=trader, coin_id="bitcoin", side="sell", type="market", quantity=D("0.05")
+    ).order
+
+    assert sell.fee == D("3")  # 3000 x 0.001
+    # cash: 10000 - 5000 - 5 + 3000 - 3
+    assert balance(trader, "USD") == (D("7992"), D("0"))
+    portfolio = selectors.portfolio_for(user=trader)
+    # cost 5005 for 0.1 (fee included): the 0.05 sold had a basis of 2502.5; proceeds 2997
+    assert portfolio.realized_pnl == D("494.5")
+    holding = portfolio.holdings[0]
+    assert holding["quantity"] == D("0.05")
+    assert holding["average_cost"] == D("50050")
+    assert holding["value"] == D("3000")
+    assert holding["unrealized_pnl"] == D("497.5")
+    assert holding["unrealized_pnl_pct"] == D("19.8801")
+    assert portfolio.total_value_usd == D("10992")
+    assert portfolio.cash_usd == D("7992")
+    assert holding["allocation_pct"] == D("27.2926")
+
+
+def test_insufficient_funds_writes_nothing(trader, prices):
+    before = LedgerEntry.objects.count()
+
+    with pytest.raises(TradingError) as raised:
+        order_place(user=trader, coin_id="bitcoin", side="buy", type="market", quantity=D("1"))
+
+    assert raised.value.code == "insufficient_funds"
+    assert LedgerEntry.objects.count() == before
+    assert not Order.objects.exists()
+    assert balance(trader, "USD") == (D("10000"), D("0"))
+
+
+def test_selling_what_you_do_not_have_is_insufficient_funds(trader, prices):
+    with pytest.raises(TradingError) as raised:
+        order_place(user=trader, coin_id="bitcoin", side="sell", type="market", quantity=D("0.01"))
+    assert raised.value.code == "insufficient_funds"
+
+
+def test_a_price_older_than_two_refresh_periods_is_refused(trader, settings):
+    settings.PRICE_SOURCE = "coingecko"  # and CoinGecko unreachable: no fresher price
+    set_price("bitcoin", "50000", at=datetime.now(UTC) - timedelta(seconds=121))
+
+    with pytest.raises(TradingError) as raised:
+        order_place(user=trader, coin_id="bitcoin", side="buy", type="market", quantity=D("0.01"))
+    assert raised.value.code == "price_unavailable"
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"coin_id": "dogecoin-classic"}, "unknown_coin"),
+        ({"quantity": D("0")}, "invalid_quantity"),
+        ({"quantity": D("-1")}, "invalid_quantity"),
+        ({"quantity": D("0.000000001")}, "invalid_quantity"),
+        ({"type": "limit"}, "invalid_price"),
+        ({"quantity": None, "quote_amount": D("10"), "side": "sell"}, "invalid_quantity"),
+    ],
+)
+def test_bad_orders_are_refused_with_a_code(trader, prices, changes, code):
+    values = {
+        "coin_id": "bitcoin",
+        "side": "buy",
+        "type": "market",
+        "quantity": D("0.01"),
+        **changes,
+    }
+
+    with pytest.raises(TradingError) as raised:
+        order_place(user=trader, **values)
+    assert raised.value.code == code
+
+
+def test_limit_buy_holds_funds_and_fills_on_a_touching_tick(trader, prices):
+    order = order_place(
+        user=trader,
+        coin_id="bitcoin",
+        side="buy",
+        type="limit",
+        quantity=D("0.1"),
+        limit_price=D("45000"),
+    ).order
+    assert order.status == "open"
+    assert balance(trader, "USD") == (D("5495.5"), D("4504.5"))  # 4500 + 4.5 fee held
+
+    assert on_tick(prices={"bitcoin": D("45000.01")}, at=datetime.now(UTC)) == 0
+    assert on_tick(prices={"bitcoin": D("45000")}, at=datetime.now(UTC)) == 1
+
+    order.refresh_from_db()
+    assert order.status == "filled" and order.average_price == D("45000") and order.fee == D("4.5")
+    assert balance(trader, "USD") == (D("5495.5"), D("0"))
+    assert balance(trader, "bitcoin") == (D("0.1"), D("0"))
+
+
+def test_limit_sell_fills_when_the_price_crosses_above(trader, prices):
+    order_place(user=trader, coin_id="ethereum", side="buy", type="market", quantity=D("1"))
+    sell = order_place(
+        user=trader,
+        coin_id="ethereum",
+        side="sell",
+        type="limit",
+        quantity=D("1"),
+        limit_price=D("2100"),
+    ).order
+    assert balance(trader, "ethereum") == (D("0"), D("1"))
+
+    on_tick(prices={"ethereum": D("2099")}, at=datetime.now(UTC))
+    sell.refresh_from_db()
+    assert sell.status == "open"
+    on_tick(prices={"ethereum": D("2150")}, at=datetime.now(UTC))
+    sell.refresh_from_db()
+    assert sell.status == "filled" and sell.average_price == D("2100") and sell.fee == D("2.1")
+    # 10000 - 2000 - 2 + 2100 - 2.1
+    assert balance(trader, "USD") == (D("10095.9"), D("0"))
+
+
+def test_stop_sell_triggers_at_the_tick_price(trader, prices):
+    order_place(user=trader, coin_id="ethereum", side="buy", type="market", quantity=D("2"))
+    stop = order_place(
+        user=trader,
+        coin_id="ethereum",
+        side="sell",
+        type="stop",
+        quantity=D("2"),
+        stop_price=D("1900"),
+    ).order
+
+    on_tick(prices={"ethereum": D("1950")}, at=datetime.now(UTC))
+    stop.refresh_from_db()
+    assert stop.status == "open"
+    on_tick(prices={"ethereum": D("1880")}, at=datetime.now(UTC))
+    stop.refresh_from_db()
+    assert stop.status == "filled" and stop.average_price == D("1880")
+
+
+def test_stop_buy_triggers_when_the_price_rises_to_the_stop(trader, prices):
+    stop = order_place(
+        user=trader,
+        coin_id="bitcoin",
+        side="buy",
+        type="stop",
+        quantity=D("0.01"),
+        stop_price=D("55000"),
+    ).order
+
+    on_tick(prices={"bitcoin": D("54000")}, at=datetime.now(UTC))
+    stop.refresh_from_db()
+    assert stop.status == "open"
+    on_tick(prices={"bitcoin": D("55500")}, at=datetime.now(UTC))
+    stop.refresh_from_db()
+    assert stop.status == "filled" and stop.average_price == D("55500")
+    assert balance(trader, "USD") == (D("10000") - D("555") - D("0.555"), D("0"))
+
+
+def test_a_cancelled_order_releases_its_hold_and_never_fills(trader, prices):
+    order = order_place(
+        user=trader,
+        coin_id="bitcoin",
+        side="buy",
+        type="limit",
+        quantity=D("0.1"),
+        limit_price=D("45000"),
+    ).order
+
+    order_cancel(user=trader, order_id=order.pk)
+    assert on_tick(prices={"bitcoin": D("40000")}, at=datetime.now(UTC)) == 0
+
+    order.refresh_from_db()
+    assert order.status == "cancelled" and order.cancelled_at is not None
+    assert balance(trader, "USD") == (D("10000"), D("0"))
+    with pytest.raises(TradingError) as raised:
+        order_cancel(user=trader, order_id=order.pk)
+    assert raised.value.code == "not_cancellable" and raised.value.status_code == 409
+
+
+def test_another_users_order_cannot_be_cancelled(trader, other_trader, prices):
+    order = order_place(
+        user=trader,
+        coin_id="bitcoin",
+        side="buy",
+        type="limit",
+        quantity=D("0.1"),
+        limit_price=D("45000"),
+    ).order
+
+    with pytest.raises(TradingError) as raised:
+        order_cancel(user=other_trader, order_id=order.pk)
+    assert raised.value.status_code == 404
+
+
+def test_a_repeated_client_order_id_returns_the_first_order(trader, prices):
+    first = order_place(
+        user=trader,
+        coin_id="bitcoin",
+        side="buy",
+        type="market",
+        quantity=D("0.01"),
+        client_order_id="abc-1",
+    )
+    again = order_place(
+        user=trader,
+        coin_id="bitcoin",
+        side="buy",
+        type="market",
+        quantity=D("0.01"),
+        client_order_id="abc-1",
+    )
+
+    assert first.created and not again.created
+    assert again.order.pk == first.order.pk
+    assert Order.objects.count() == 1
+    assert balance(trader, "bitcoin") == (D("0.01"), D("0"))
+
+
+def test_orders_waiting_for_price_follows_open_orders(trader, prices):
+    assert selectors.orders_waiting_for_price() is False
+    order = order_place(
+        user=trader,
+        coin_id="bitcoin",
+        side="buy",
+        type="limit",
+        quantity=D("0.1"),
+        limit_price=D("1"),
+    ).order
+    assert selectors.orders_waiting_for_price() is True
+    order_cancel(user=trader, order_id=order.pk)
+    assert selectors.orders_waiting_for_price() is False
+
+
+def test_check_ledger_passes_then_fails_on_a_tampered_balance(trader, prices, capsys):
+    order_place(user=trader, coin_id="bitcoin", side="buy", type="market", quantity=D("0.1"))
+    order_place(
+        user=trader,
+        coin_id="bitcoin",
+        side="sell",
+        type="limit",
+        quantity=D("0.05"),
+        limit_price=D("1"),
+    )
+
+    call_command("check_ledger")
+    assert "Ledger OK" in capsys.readouterr().out
+
+    Balance.objects.filter(user=trader, asset="USD").update(available=D("999999"))
+    with pytest.raises(CommandError, match="disagree"):
+        call_command("check_ledger")
+
+
+def test_check_ledger_fails_on_a_tampered_entry(trader, prices):
+    entry = LedgerEntry.objects.get(user=trader, kind="deposit")
+    LedgerEntry.objects.filter(pk=entry.pk).update(amount=D("10001"))
+
+    with pytest.raises(CommandError):
+        call_command("check_ledger")
