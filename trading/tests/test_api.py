@@ -1,0 +1,209 @@
+"""The trading API: SPEC §7 shapes, codes, pagination, isolation between users."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.api import tokens_for
+
+pytestmark = pytest.mark.django_db
+
+ORDER_FIELDS = {
+    "id",
+    "coin",
+    "side",
+    "type",
+    "status",
+    "quantity",
+    "quote_amount",
+    "limit_price",
+    "stop_price",
+    "filled_quantity",
+    "average_price",
+    "fee",
+    "client_order_id",
+    "created_at",
+    "filled_at",
+    "cancelled_at",
+}
+
+
+def api_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for(user)['access']}")
+    return client
+
+
+@pytest.fixture
+def api(trader, prices) -> APIClient:
+    return api_for(trader)
+
+
+def buy(api, **extra):
+    body = {"coin": "bitcoin", "side": "buy", "type": "market", "quantity": "0.1", **extra}
+    return api.post("/api/orders", body, format="json")
+
+
+def test_everything_needs_a_login(client):
+    for path in (
+        "/api/balances",
+        "/api/orders",
+        "/api/orders/1",
+        "/api/portfolio",
+        "/api/transactions",
+    ):
+        assert client.get(path).status_code == 401
+    assert client.post("/api/orders", {}).status_code == 401
+
+
+def test_place_a_market_order_with_the_exact_shape(api):
+    response = buy(api)
+
+    assert response.status_code == 201
+    order = response.json()
+    assert set(order) == ORDER_FIELDS
+    assert order["status"] == "filled"
+    assert order["quantity"] == "0.10000000"
+    assert order["average_price"] == "50000.00000000"
+    assert order["fee"] == "5.00000000"
+    balances = api.get("/api/balances").json()
+    assert balances == [
+        {"asset": "USD", "available": "4995.00000000", "held": "0.00000000"},
+        {"asset": "bitcoin", "available": "0.10000000", "held": "0.00000000"},
+    ]
+
+
+def test_a_repeated_client_order_id_answers_200_with_the_same_order(api):
+    first = buy(api, client_order_id="retry-7")
+    second = buy(api, client_order_id="retry-7")
+
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["id"] == second.json()["id"]
+    assert api.get("/api/orders").json()["count"] == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "field"),
+    [
+        ({"quantity": "100"}, "insufficient_funds", None),
+        ({"coin": "nope"}, "unknown_coin", "coin"),
+        ({"quantity": "-1"}, "invalid_quantity", "quantity"),
+        ({"quantity": "abc"}, "invalid", "quantity"),
+        ({"side": "hold"}, "invalid", "side"),
+    ],
+)
+def test_bad_orders_answer_400_with_a_code(api, body, code, field):
+    response = buy(api, **body)
+
+    assert response.status_code == 400
+    payload = response.json()
+    assert payload["code"] == code
+    if field:
+        assert field in payload.get("errors", {})
+
+
+def test_stale_price_is_price_unavailable(trader, settings):
+    settings.PRICE_SOURCE = "coingecko"  # nothing fresher can be fetched
+
+    response = buy(api_for(trader))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "price_unavailable"
+
+
+def test_list_filter_get_and_cancel(api):
+    limit = buy(api, type="limit", limit_price="40000").json()
+    buy(api, quantity="0.01")
+
+    assert api.get("/api/orders").json()["count"] == 2
+    open_orders = api.get("/api/orders?status=open").json()
+    assert [o["id"] for o in open_orders["results"]] == [limit["id"]]
+    assert api.get("/api/orders?coin=ethereum").json()["count"] == 0
+    assert api.get("/api/orders?status=weird").status_code == 400
+    assert api.get(f"/api/orders/{limit['id']}").json()["limit_price"] == "40000.00000000"
+
+    cancelled = api.post(f"/api/orders/{limit['id']}/cancel")
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    again = api.post(f"/api/orders/{limit['id']}/cancel")
+    assert again.status_code == 409
+    assert again.json()["code"] == "not_cancellable"
+
+
+def test_another_users_objects_answer_404(api, other_trader):
+    order = buy(api, type="limit", limit_price="40000").json()
+    intruder = api_for(other_trader)
+
+    assert intruder.get(f"/api/orders/{order['id']}").status_code == 404
+    assert intruder.post(f"/api/orders/{order['id']}/cancel").status_code == 404
+    assert intruder.get("/api/orders").json()["count"] == 0
+    assert intruder.get("/api/transactions").json()["count"] == 1  # only their own deposit
+    assert [b["asset"] for b in intruder.get("/api/balances").json()] == ["USD"]
+    assert intruder.get("/api/portfolio").json()["holdings"] == []
+    assert api.get(f"/api/orders/{order['id']}").json()["status"] == "open"
+
+
+def test_portfolio_shape_and_values(api):
+    buy(api)
+
+    body = api.get("/api/portfolio").json()
+
+    assert body["cash_usd"] == "4995.00000000"
+    assert body["total_value_usd"] == "9995.00000000"
+    assert body["realized_pnl"] == "0.00000000"
+    assert body["unrealized_pnl"] == "-5.00000000"  # the fee
+    (holding,) = body["holdings"]
+    assert set(holding) == {
+        "coin",
+        "quantity",
+        "average_cost",
+        "price",
+        "value",
+        "unrealized_pnl",
+        "unrealized_pnl_pct",
+        "allocation_pct",
+    }
+    assert holding["average_cost"] == "50050.00000000"
+
+
+def test_transactions_are_paginated_filtered_and_exported(api):
+    buy(api)
+
+    page = api.get("/api/transactions").json()
+    assert set(page) == {"count", "next", "previous", "results"}
+    assert page["count"] == 4  # deposit, trade, fee, coin trade
+    assert set(page["results"][0]) == {
+        "id",
+        "kind",
+        "asset",
+        "amount",
+        "balance_after",
+        "order",
+        "at",
+    }
+    assert api.get("/api/transactions?kind=fee").json()["count"] == 1
+    assert api.get("/api/transactions?asset=bitcoin").json()["count"] == 1
+    assert api.get("/api/transactions?since=2999-01-01").json()["count"] == 0
+    assert api.get("/api/transactions?since=yesterday").status_code == 400
+    assert api.get("/api/transactions?kind=gift").status_code == 400
+
+    export = api.get("/api/transactions/export.csv?kind=fee")
+    assert export.status_code == 200
+    assert export["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+    assert rows[0] == ["id", "at", "kind", "asset", "amount", "balance_after", "order"]
+    assert [row[2:5] for row in rows[1:]] == [["fee", "USD", "-5.00000000"]]
+
+
+def test_placing_orders_is_limited_to_20_a_minute_per_user(api, other_trader):
+    statuses = [buy(api, quantity="0.0001").status_code for _ in range(21)]
+
+    assert statuses[:20] == [201] * 20
+    assert statuses[20] == 429
+    assert buy(api_for(other_trader), quantity="0.0001").status_code == 201
+    assert Decimal(api.get("/api/balances").json()[1]["available"]) == Decimal("0.002")
