@@ -54,3 +54,13 @@ def prices(db):
     set_price("bitcoin", "50000")
     set_price("ethereum", "2000")
     return set_price
+
+
+@pytest.fixture
+def tracked_coins(transactional_db):
+    """The seeded coins, restored for transactional tests (a flush removes them)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("markets.migrations.0002_seed_coins").seed(apps, None)

@@ -1,0 +1,116 @@
+"""Concurrency on PostgreSQL: row locks keep balances right under racing writers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, connections
+
+from trading.models import Balance, LedgerEntry, Order
+from trading.services import TradingError, on_tick, order_cancel, order_place
+from trading.tests.conftest import make_trader, set_price
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("tracked_coins", "settings_trading"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock races need PostgreSQL (SQLite serialises every writer)")
+
+
+def run_in_threads(count: int, work) -> list[object]:
+    results: list[object] = []
+    barrier = threading.Barrier(count)
+
+    def runner(index: int) -> None:
+        try:
+            barrier.wait()
+            results.append(work(index))
+        except Exception as error:  # collected and asserted on by the test
+            results.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_fifty_racing_buys_never_overdraw_one_balance():
+    trader = make_trader()
+    set_price("bitcoin", "1000")
+    # 10000 USD buys at most 9 orders of 1 BTC at 1000 (+1 fee each)
+
+    results = run_in_threads(
+        50,
+        lambda i: order_place(user=trader, coin_id="bitcoin", side="buy", type="market", quantity=Decimal("1")),
+    )
+
+    filled = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, TradingError)]
+    assert len(filled) == 9
+    assert len(refused) == 41 and {r.code for r in refused} == {"insufficient_funds"}
+    usd = Balance.objects.get(user=trader, asset="USD")
+    assert usd.available == Decimal("10000") - 9 * Decimal("1001")
+    assert Balance.objects.get(user=trader, asset="bitcoin").available == Decimal("9")
+    call_command("check_ledger")
+
+
+def test_racing_retries_with_one_client_order_id_place_one_order():
+    trader = make_trader()
+    set_price("bitcoin", "1000")
+
+    results = run_in_threads(
+        10,
+        lambda i: order_place(
+            user=trader, coin_id="bitcoin", side="buy", type="market", quantity=Decimal("1"), client_order_id="same"
+        ).order.pk,
+    )
+
+    assert len(set(results)) == 1
+    assert Order.objects.count() == 1
+    call_command("check_ledger")
+
+
+def test_a_cancel_racing_a_fill_settles_once():
+    for round_ in range(5):
+        trader = make_trader(f"race{round_}@example.com")
+        set_price("bitcoin", "1000")
+        order = order_place(
+            user=trader, coin_id="bitcoin", side="buy", type="limit", quantity=Decimal("1"), limit_price=Decimal("900")
+        ).order
+
+        def work(index: int) -> object:
+            if index == 0:
+                return on_tick(prices={"bitcoin": Decimal("850")}, at=datetime.now(UTC))
+            try:
+                return order_cancel(user=trader, order_id=order.pk).status
+            except TradingError as error:
+                return error.code
+
+        run_in_threads(2, work)
+
+        order.refresh_from_db()
+        assert order.status in ("filled", "cancelled")
+        usd = Balance.objects.get(user=trader, asset="USD")
+        btc = Balance.objects.filter(user=trader, asset="bitcoin").first()
+        assert usd.held == 0
+        if order.status == "filled":
+            assert usd.available == Decimal("10000") - Decimal("900.9")
+            assert btc is not None and btc.available == Decimal("1")
+        else:
+            assert usd.available == Decimal("10000")
+            assert btc is None or btc.available == 0
+        assert LedgerEntry.objects.filter(order=order, kind="release").count() == 1
+    call_command("check_ledger")
