@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404
 from django.views.generic import TemplateView
 
@@ -57,6 +58,8 @@ class CoinDetailView(TemplateView):
         return {
             **super().get_context_data(**kwargs),
             "coin": coin,
-            "detail": _display(prices.coin_detail(coin.id)),
+            "detail": (detail := _display(prices.coin_detail(coin.id))),
+            "ticket_price": detail["price_usd"] or "",
+            "fee_rate": settings.TRADING_FEE_RATE,
             "ranges": [(1, "1D"), (7, "7D"), (30, "30D"), (90, "90D"), (365, "1Y")],
         }

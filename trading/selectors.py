@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +37,13 @@ def orders_for(
     return orders.order_by("-created_at", "-id")
 
 
+def _moment(value: Any) -> Any:
+    """Dates mean midnight UTC; datetimes are taken as given."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time.min, tzinfo=UTC)
+    return value
+
+
 def transactions_for(
     *,
     user: User,
@@ -50,9 +58,9 @@ def transactions_for(
     if asset:
         entries = entries.filter(asset=asset)
     if since:
-        entries = entries.filter(at__gte=since)
+        entries = entries.filter(at__gte=_moment(since))
     if until:
-        entries = entries.filter(at__lt=until)
+        entries = entries.filter(at__lt=_moment(until))
     return entries.order_by("-at", "-id")
 
 
@@ -104,7 +112,7 @@ def portfolio_for(*, user: User) -> Portfolio:
     usd = Balance.objects.filter(user=user, asset=USD).first()
     cash = (usd.available + usd.held) if usd else Decimal(0)
     positions = positions_for(user=user)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for position in positions.values():
         if not position.quantity:
             continue

@@ -39,7 +39,7 @@ class BalanceSerializer(serializers.ModelSerializer[Balance]):
 
 
 class TransactionSerializer(serializers.ModelSerializer[LedgerEntry]):
-    order = serializers.PrimaryKeyRelatedField(read_only=True)
+    order = serializers.IntegerField(source="order_id", read_only=True, allow_null=True)
 
     class Meta:
         model = LedgerEntry

@@ -1,26 +1,15 @@
 from django.urls import path
 
-from cryptovault.views import FeaturePreviewView
+from trading import views
 
 app_name = "trading"
 
 urlpatterns = [
+    path("trade/", views.TradeView.as_view(), name="trade"),
+    path("trade/orders/", views.OrdersView.as_view(), name="orders"),
     path(
-        "trade/orders/",
-        FeaturePreviewView.as_view(
-            title="Trade",
-            summary="Market, limit and stop orders with simulated dollars at real prices; "
-            "open orders, history and every transaction.",
-        ),
-        name="orders",
+        "trade/orders/<int:order_id>/cancel/", views.OrderCancelView.as_view(), name="order-cancel"
     ),
-    path(
-        "portfolio/",
-        FeaturePreviewView.as_view(
-            title="Portfolio",
-            summary="Cash, holdings, average cost, realized and unrealized profit and loss, "
-            "allocation and value over time.",
-        ),
-        name="portfolio",
-    ),
+    path("trade/transactions/", views.TransactionsView.as_view(), name="transactions"),
+    path("portfolio/", views.PortfolioView.as_view(), name="portfolio"),
 ]

@@ -54,7 +54,9 @@ def test_fifty_racing_buys_never_overdraw_one_balance():
 
     results = run_in_threads(
         50,
-        lambda i: order_place(user=trader, coin_id="bitcoin", side="buy", type="market", quantity=Decimal("1")),
+        lambda i: order_place(
+            user=trader, coin_id="bitcoin", side="buy", type="market", quantity=Decimal("1")
+        ),
     )
 
     filled = [r for r in results if not isinstance(r, Exception)]
@@ -73,9 +75,16 @@ def test_racing_retries_with_one_client_order_id_place_one_order():
 
     results = run_in_threads(
         10,
-        lambda i: order_place(
-            user=trader, coin_id="bitcoin", side="buy", type="market", quantity=Decimal("1"), client_order_id="same"
-        ).order.pk,
+        lambda i: (
+            order_place(
+                user=trader,
+                coin_id="bitcoin",
+                side="buy",
+                type="market",
+                quantity=Decimal("1"),
+                client_order_id="same",
+            ).order.pk
+        ),
     )
 
     assert len(set(results)) == 1
@@ -88,10 +97,15 @@ def test_a_cancel_racing_a_fill_settles_once():
         trader = make_trader(f"race{round_}@example.com")
         set_price("bitcoin", "1000")
         order = order_place(
-            user=trader, coin_id="bitcoin", side="buy", type="limit", quantity=Decimal("1"), limit_price=Decimal("900")
+            user=trader,
+            coin_id="bitcoin",
+            side="buy",
+            type="limit",
+            quantity=Decimal("1"),
+            limit_price=Decimal("900"),
         ).order
 
-        def work(index: int) -> object:
+        def work(index: int, trader=trader, order=order) -> object:
             if index == 0:
                 return on_tick(prices={"bitcoin": Decimal("850")}, at=datetime.now(UTC))
             try:

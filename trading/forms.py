@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from markets.models import Coin
+
+DECIMAL: dict[str, Any] = {"max_digits": 28, "decimal_places": 8, "required": False, "min_value": 0}
+
+
+class OrderForm(forms.Form):
+    coin = forms.ChoiceField(choices=())
+    side = forms.ChoiceField(
+        choices=[("buy", "Buy"), ("sell", "Sell")], widget=forms.RadioSelect, initial="buy"
+    )
+    type = forms.ChoiceField(
+        label="Order type",
+        choices=[("market", "Market"), ("limit", "Limit"), ("stop", "Stop")],
+        initial="market",
+    )
+    quantity = forms.DecimalField(label="Quantity (coins)", **DECIMAL)
+    quote_amount = forms.DecimalField(
+        label="or amount (USD, market buys)", help_text="Spend this much, fee included.", **DECIMAL
+    )
+    limit_price = forms.DecimalField(label="Limit price (USD)", **DECIMAL)
+    stop_price = forms.DecimalField(label="Stop price (USD)", **DECIMAL)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        coin_field = self.fields["coin"]
+        assert isinstance(coin_field, forms.ChoiceField)
+        coin_field.choices = [
+            (coin.id, f"{coin.name} ({coin.symbol.upper()})")
+            for coin in Coin.objects.filter(is_tracked=True)
+        ]
+        for name in ("quantity", "quote_amount", "limit_price", "stop_price"):
+            self.fields[name].widget.attrs.update({"inputmode": "decimal", "step": "any"})
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("quantity") is None and data.get("quote_amount") is None:
+            self.add_error("quantity", "Enter a quantity (or an amount for a market buy).")
+        return data
+
+
+class TransactionFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Any type"),
+            ("deposit", "Deposit"),
+            ("trade", "Trade"),
+            ("fee", "Fee"),
+            ("hold", "Hold"),
+            ("release", "Release"),
+        ],
+    )
+    asset = forms.CharField(required=False, max_length=64, label="Asset (USD or coin id)")
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Up to, not including.",
+    )

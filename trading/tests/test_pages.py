@@ -1,0 +1,114 @@
+"""Trading pages: ticket, orders with cancel, portfolio, transactions with filters."""
+
+from __future__ import annotations
+
+import pytest
+
+from trading.models import Order
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def page_client(client, trader, prices):
+    client.force_login(trader)
+    return client
+
+
+def test_pages_need_a_login(client):
+    for path in ("/trade/", "/trade/orders/", "/portfolio/", "/trade/transactions/"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_market_order_from_the_ticket_lands_on_orders_with_a_message(page_client):
+    response = page_client.post(
+        "/trade/",
+        {"coin": "bitcoin", "side": "buy", "type": "market", "quantity": "0.01"},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == "/trade/orders/"
+    assert "filled at $50,000.00" in response.content.decode()
+    assert Order.objects.get().status == "filled"
+
+
+def test_ticket_errors_are_shown_next_to_the_field(page_client):
+    response = page_client.post(
+        "/trade/", {"coin": "bitcoin", "side": "buy", "type": "limit", "quantity": "0.01"}
+    )
+
+    assert response.status_code == 200
+    assert "limit_price must be a positive number" in response.content.decode()
+    response = page_client.post(
+        "/trade/", {"coin": "bitcoin", "side": "buy", "type": "market", "quantity": "5"}
+    )
+    assert "Not enough USD" in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_the_coin_page_ticket_returns_to_the_coin_page(page_client):
+    assert 'name="coin" value="bitcoin"' in page_client.get("/markets/bitcoin/").content.decode()
+    response = page_client.post(
+        "/trade/",
+        {
+            "coin": "bitcoin",
+            "side": "buy",
+            "type": "market",
+            "quantity": "0.01",
+            "next": "/markets/bitcoin/",
+        },
+    )
+    assert response["Location"] == "/markets/bitcoin/"
+    evil = page_client.post(
+        "/trade/",
+        {
+            "coin": "bitcoin",
+            "side": "buy",
+            "type": "market",
+            "quantity": "0.01",
+            "next": "https://evil.example/",
+        },
+    )
+    assert evil["Location"] == "/trade/orders/"
+
+
+def test_open_orders_can_be_cancelled_from_the_orders_page(page_client):
+    page_client.post(
+        "/trade/",
+        {
+            "coin": "bitcoin",
+            "side": "buy",
+            "type": "limit",
+            "quantity": "0.01",
+            "limit_price": "100",
+        },
+    )
+    order = Order.objects.get()
+
+    html = page_client.get("/trade/orders/").content.decode()
+    assert f'action="/trade/orders/{order.pk}/cancel/"' in html
+    response = page_client.post(f"/trade/orders/{order.pk}/cancel/", follow=True)
+
+    assert "cancelled; its hold is released" in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+
+
+def test_portfolio_and_transactions_show_the_holding_and_the_ledger(page_client):
+    page_client.post(
+        "/trade/", {"coin": "bitcoin", "side": "buy", "type": "market", "quantity": "0.01"}
+    )
+
+    portfolio = page_client.get("/portfolio/").content.decode()
+    assert 'data-coin="bitcoin"' in portfolio
+    assert "$9,999.50" in portfolio  # 10000 - 0.5 fee
+    transactions = page_client.get("/trade/transactions/?kind=fee").content.decode()
+    assert "-0.5" in transactions
+    assert "/api/transactions/export.csv?kind=fee" in transactions
+
+
+def test_admin_shows_orders_and_a_read_only_ledger(admin_client, trader, prices):
+    for path in ("/admin/trading/order/", "/admin/trading/ledgerentry/", "/admin/trading/balance/"):
+        assert admin_client.get(path).status_code == 200
+    assert admin_client.get("/admin/trading/ledgerentry/add/").status_code == 403

@@ -1,0 +1,136 @@
+"""Trading pages: the ticket, orders, portfolio and transactions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from cryptovault.errors import DomainError
+from markets.selectors import coin_price_latest
+from trading import selectors, services
+from trading.forms import OrderForm, TransactionFilterForm
+
+
+def _back(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+class TradeView(LoginRequiredMixin, FormView):
+    """The ticket on its own page (the coin pages embed the same partial)."""
+
+    template_name = "trading/trade.html"
+    form_class = OrderForm
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"coin": self.request.GET.get("coin", "bitcoin")}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["balances"] = selectors.balances_for(user=self.request.user)  # type: ignore[arg-type]
+        context["fee_rate"] = settings.TRADING_FEE_RATE
+        context["fee_pct"] = f"{settings.TRADING_FEE_RATE * 100:g}%"
+        context["prices"] = {
+            coin_id: tick.price
+            for coin_id, _ in context["form"].fields["coin"].choices
+            if (tick := coin_price_latest(coin_id=coin_id)) is not None
+        }
+        return context
+
+    def form_valid(self, form: OrderForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            order = services.order_place(
+                user=self.request.user,  # type: ignore[arg-type]
+                coin_id=data["coin"],
+                side=data["side"],
+                type=data["type"],
+                quantity=data.get("quantity") if data.get("quote_amount") is None else None,
+                quote_amount=data.get("quote_amount"),
+                limit_price=data.get("limit_price"),
+                stop_price=data.get("stop_price"),
+                request=self.request,
+            ).order
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+            return self.form_invalid(form)
+        if order.status == "filled":
+            messages.success(
+                self.request,
+                f"{order.get_side_display()} {order.filled_quantity.normalize()} {order.coin_id} "
+                f"filled at ${order.average_price:,.2f} (fee ${order.fee:,.2f}).",
+            )
+        else:
+            messages.success(self.request, f"Your {order.type} order #{order.pk} is open.")
+        return HttpResponseRedirect(_back(self.request, reverse("trading:orders")))
+
+
+class OrdersView(LoginRequiredMixin, TemplateView):
+    template_name = "trading/orders.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        orders = selectors.orders_for(user=self.request.user)  # type: ignore[arg-type]
+        history = Paginator(orders.exclude(status="open"), 25).get_page(
+            self.request.GET.get("page")
+        )
+        return {
+            **super().get_context_data(**kwargs),
+            "open_orders": orders.filter(status="open"),
+            "history": history,
+        }
+
+
+class OrderCancelView(LoginRequiredMixin, View):
+    def post(self, request: HttpRequest, order_id: int) -> HttpResponse:
+        try:
+            order = services.order_cancel(user=request.user, order_id=order_id, request=request)  # type: ignore[arg-type]
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Order #{order.pk} cancelled; its hold is released.")
+        return redirect("trading:orders")
+
+
+class PortfolioView(LoginRequiredMixin, TemplateView):
+    template_name = "trading/portfolio.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        user = self.request.user
+        return {
+            **super().get_context_data(**kwargs),
+            "portfolio": selectors.portfolio_for(user=user),  # type: ignore[arg-type]
+            "open_orders": selectors.open_orders_count(user=user),  # type: ignore[arg-type]
+        }
+
+
+class TransactionsView(LoginRequiredMixin, TemplateView):
+    template_name = "trading/transactions.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        form = TransactionFilterForm(self.request.GET or None)
+        filters: dict[str, Any] = {}
+        if form.is_valid():
+            filters = {key: value for key, value in form.cleaned_data.items() if value}
+        entries = selectors.transactions_for(user=self.request.user, **filters)  # type: ignore[arg-type]
+        page = Paginator(entries, 50).get_page(self.request.GET.get("page"))
+        query = {key: str(value) for key, value in filters.items()}
+        return {
+            **super().get_context_data(**kwargs),
+            "form": form,
+            "page": page,
+            "query": urlencode(query),
+            "export_url": reverse("api-transactions-export")
+            + (f"?{urlencode(query)}" if query else ""),
+        }
