@@ -14,8 +14,9 @@ from django.http import StreamingHttpResponse
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -200,7 +201,7 @@ class TransactionsExportApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        parameters=TRANSACTION_FILTERS, responses={(200, "text/csv"): serializers.CharField()}
+        parameters=TRANSACTION_FILTERS, responses={(200, "text/csv"): OpenApiTypes.STR}
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         response = StreamingHttpResponse(
