@@ -200,9 +200,7 @@ def csv_rows(entries: Any) -> Iterator[str]:
 class TransactionsExportApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
-        parameters=TRANSACTION_FILTERS, responses={(200, "text/csv"): OpenApiTypes.STR}
-    )
+    @extend_schema(parameters=TRANSACTION_FILTERS, responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request) -> StreamingHttpResponse:
         response = StreamingHttpResponse(
             csv_rows(transactions_query(request)), content_type="text/csv"
