@@ -19,15 +19,36 @@ def group_for(user_id: int) -> str:
     return f"orders.{user_id}"
 
 
+_serializer: Any = None
+
+
 def order_changed(order: Order) -> None:
+    orders_changed([order])
+
+
+def orders_changed(orders: list[Order]) -> None:
+    """Send each order to its owner's group: one trip into the event loop for all."""
+    global _serializer
     from trading.serializers import OrderSerializer
 
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not orders:
         return
-    async_to_sync(layer.group_send)(
-        group_for(order.user_id), {"type": "order.changed", "order": OrderSerializer(order).data}
-    )
+    if _serializer is None:  # its fields are built once, not per fill
+        _serializer = OrderSerializer()
+    messages = [
+        (
+            group_for(order.user_id),
+            {"type": "order.changed", "order": _serializer.to_representation(order)},
+        )
+        for order in orders
+    ]
+
+    async def send_all() -> None:
+        for group, message in messages:
+            await layer.group_send(group, message)
+
+    async_to_sync(send_all)()
 
 
 class OrdersConsumer(AsyncJsonWebsocketConsumer):

@@ -20,9 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -77,16 +78,84 @@ def _balances_locked(user: User, assets: list[str]) -> dict[str, Balance]:
     return {row.asset: row for row in rows}
 
 
+class Batch:
+    """Ledger writes kept in memory and flushed at once (many fills in one transaction)."""
+
+    def __init__(self) -> None:
+        self.entries: list[LedgerEntry] = []
+        self.balances: dict[int, Balance] = {}
+        self.orders: dict[int, Order] = {}
+
+    def flush(self) -> None:
+        now = timezone.now()
+        balances = [(b.pk, b.available, b.held) for b in self.balances.values()]
+        orders = [(o.pk, o.filled_quantity, o.average_price, o.fee) for o in self.orders.values()]
+        LedgerEntry.objects.bulk_create(self.entries)
+        if connection.vendor == "postgresql":
+            # One UPDATE ... FROM (VALUES ...) per table instead of one per row.
+            _update_from_values(
+                "trading_balance",
+                "available = v.a::numeric, held = v.h::numeric, updated_at = %s",
+                balances,
+                [now],
+            )
+            _update_from_values(
+                "trading_order",
+                "status = 'filled', filled_quantity = v.a::numeric, "
+                "average_price = v.h::numeric, fee = v.f::numeric, held_amount = 0, filled_at = %s",
+                orders,
+                [now],
+                columns="(id, a, h, f)",
+            )
+            return
+        for pk, available, held in balances:
+            Balance.objects.filter(pk=pk).update(available=available, held=held, updated_at=now)
+        for pk, quantity, price, fee in orders:
+            Order.objects.filter(pk=pk).update(
+                status=OrderStatus.FILLED,
+                filled_quantity=quantity,
+                average_price=price,
+                fee=fee,
+                held_amount=0,
+                filled_at=now,
+            )
+
+
+def _update_from_values(
+    table: str,
+    assignments: str,
+    rows: list[tuple[Any, ...]],
+    params: list[Any],
+    columns: str = "(id, a, h)",
+) -> None:
+    if not rows:
+        return
+    width = len(rows[0])
+    values = ", ".join("(" + ", ".join(["%s"] * width) + ")" for _ in rows)
+    flat = [str(value) if isinstance(value, Decimal) else value for row in rows for value in row]
+    sql = (
+        f"UPDATE {table} SET {assignments} "  # noqa: S608 - fixed identifiers, values are params
+        f"FROM (VALUES {values}) AS v{columns} WHERE {table}.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *flat])
+
+
 def _post(
-    balance: Balance, kind: str, amount: Decimal, order: Order | None, *, held: Decimal = Decimal(0)
+    balance: Balance,
+    kind: str,
+    amount: Decimal,
+    order: Order | None,
+    *,
+    held: Decimal = Decimal(0),
+    batch: Batch | None = None,
 ) -> None:
     """One ledger entry: ``amount`` changes available, ``held`` changes held."""
-    balance.available = q8(balance.available + amount)
-    balance.held = q8(balance.held + held)
-    if balance.available < 0 or balance.held < 0:
+    available, now_held = q8(balance.available + amount), q8(balance.held + held)
+    if available < 0 or now_held < 0:
         raise _invalid("insufficient_funds", f"Not enough {balance.asset} for this order.")
-    balance.save(update_fields=["available", "held", "updated_at"])
-    LedgerEntry.objects.create(
+    balance.available, balance.held = available, now_held
+    entry = LedgerEntry(
         user_id=balance.user_id,
         asset=balance.asset,
         kind=kind,
@@ -94,15 +163,21 @@ def _post(
         balance_after=balance.available,
         order=order,
     )
+    if batch is None:
+        balance.save(update_fields=["available", "held", "updated_at"])
+        entry.save()
+    else:
+        batch.balances[balance.pk] = balance
+        batch.entries.append(entry)
 
 
 def _hold(balance: Balance, amount: Decimal, order: Order) -> None:
     _post(balance, LedgerKind.HOLD, -amount, order, held=amount)
 
 
-def _release(balance: Balance, amount: Decimal, order: Order) -> None:
+def _release(balance: Balance, amount: Decimal, order: Order, batch: Batch | None = None) -> None:
     if amount:
-        _post(balance, LedgerKind.RELEASE, amount, order, held=-amount)
+        _post(balance, LedgerKind.RELEASE, amount, order, held=-amount, batch=batch)
 
 
 @transaction.atomic
@@ -278,30 +353,47 @@ def _order_place(
     return order
 
 
-def _fill(order: Order, balances: dict[str, Balance], quantity: Decimal, price: Decimal) -> None:
-    """Settle a whole order at ``price``: release its hold, then trade and fee entries."""
+def _fill(
+    order: Order,
+    balances: dict[str, Balance],
+    quantity: Decimal,
+    price: Decimal,
+    batch: Batch | None = None,
+) -> None:
+    """Settle a whole order at ``price``: release its hold, then trade and fee entries.
+
+    With a ``batch`` nothing is written until it is flushed, and a refusal leaves the
+    balances as they were (the checks run before any change).
+    """
     usd, coin = balances[USD], balances[order.coin_id]
-    if order.side == Side.BUY:
-        _release(usd, order.held_amount, order)
-    else:
-        _release(coin, order.held_amount, order)
     notional = q8(quantity * price)
     fee = fee_for(notional)
     if order.side == Side.BUY:
-        _post(usd, LedgerKind.TRADE, -notional, order)
-        _post(usd, LedgerKind.FEE, -fee, order)
-        _post(coin, LedgerKind.TRADE, quantity, order)
+        if usd.available + order.held_amount < notional + fee:
+            raise _invalid("insufficient_funds", "Not enough USD for this order.")
+        _release(usd, order.held_amount, order, batch)
+        _post(usd, LedgerKind.TRADE, -notional, order, batch=batch)
+        _post(usd, LedgerKind.FEE, -fee, order, batch=batch)
+        _post(coin, LedgerKind.TRADE, quantity, order, batch=batch)
     else:
-        _post(coin, LedgerKind.TRADE, -quantity, order)
-        _post(usd, LedgerKind.TRADE, notional, order)
-        _post(usd, LedgerKind.FEE, -fee, order)
+        if coin.available + order.held_amount < quantity:
+            raise _invalid("insufficient_funds", f"Not enough {order.coin_id} for this order.")
+        if notional - fee < 0:
+            raise _invalid("invalid_quantity", "The fee would exceed the proceeds.")
+        _release(coin, order.held_amount, order, batch)
+        _post(coin, LedgerKind.TRADE, -quantity, order, batch=batch)
+        _post(usd, LedgerKind.TRADE, notional, order, batch=batch)
+        _post(usd, LedgerKind.FEE, -fee, order, batch=batch)
     order.status = OrderStatus.FILLED
     order.filled_quantity = quantity
     order.average_price = price
     order.fee = fee
     order.held_amount = Decimal(0)
     order.filled_at = timezone.now()
-    order.save()
+    if batch is None:
+        order.save()
+    else:
+        batch.orders[order.pk] = order
 
 
 # --- cancelling --------------------------------------------------------------------
@@ -346,33 +438,76 @@ def _crossed(coin_id: str, price: Decimal) -> list[int]:
     return [order_id for _, order_id in sorted(ids)]
 
 
+FILL_BATCH = 200  # orders settled per transaction on a tick
+
+
 def on_tick(*, prices: Mapping[str, Decimal], at: datetime) -> int:
-    """Fill every open order the new prices cross; returns how many were filled."""
+    """Fill every open order the new prices cross; returns how many were filled.
+
+    Crossed orders are settled in batches, each ONE transaction: the orders are locked
+    (by id), then every balance they touch (by user, then asset), then all of them are
+    settled in memory and written in bulk. A stop that can no longer be paid for is
+    rejected and its hold released.
+    """
     filled = 0
     for coin_id, price in prices.items():
-        for order_id in _crossed(coin_id, price):
-            if _fill_on_tick(order_id, price):
-                filled += 1
+        crossed = _crossed(coin_id, price)
+        for start in range(0, len(crossed), FILL_BATCH):
+            filled += _fill_batch(crossed[start : start + FILL_BATCH], price)
     return filled
 
 
-def _fill_on_tick(order_id: int, price: Decimal) -> bool:
-    try:
-        with transaction.atomic():
-            order = Order.objects.select_for_update().get(pk=order_id)
-            if order.status != OrderStatus.OPEN:
-                return False  # cancelled or filled meanwhile
-            balances = _balances_locked(order.user, [USD, order.coin_id])
+def _fill_batch(order_ids: list[int], price: Decimal) -> int:
+    from accounts.models import AuditEvent
+
+    with transaction.atomic():
+        orders = list(
+            Order.objects.select_for_update()
+            .filter(pk__in=order_ids, status=OrderStatus.OPEN)
+            .order_by("pk")
+        )
+        if not orders:
+            return 0
+        wanted = {(order.user_id, asset) for order in orders for asset in (USD, order.coin_id)}
+        Balance.objects.bulk_create(
+            [Balance(user_id=user_id, asset=asset) for user_id, asset in sorted(wanted)],
+            ignore_conflicts=True,
+        )
+        users = sorted({user_id for user_id, _ in wanted})
+        assets = sorted({asset for _, asset in wanted})
+        locked = Balance.objects.select_for_update().filter(user_id__in=users, asset__in=assets)
+        balances = {(b.user_id, b.asset): b for b in locked.order_by("user_id", "asset")}
+        batch = Batch()
+        done: list[Order] = []
+        refused: list[tuple[Order, TradingError]] = []
+        for order in orders:
+            mine = {
+                USD: balances[(order.user_id, USD)],
+                order.coin_id: balances[(order.user_id, order.coin_id)],
+            }
             fill_price = order.limit_price if order.type == OrderType.LIMIT else price
             assert order.quantity is not None and fill_price is not None
-            with transaction.atomic():  # a savepoint: a stop that cannot pay is rejected
-                _fill(order, balances, order.quantity, fill_price)
-    except TradingError as error:
-        _reject(order_id, error)
-        return False
-    audit_record(action="order_filled", user=order.user, order=order.pk, price=str(fill_price))
-    _notify(order)
-    return True
+            try:
+                _fill(order, mine, order.quantity, fill_price, batch)
+            except TradingError as error:
+                refused.append((order, error))
+            else:
+                done.append(order)
+        batch.flush()
+        AuditEvent.objects.bulk_create(
+            AuditEvent(
+                action="order_filled",
+                user_id=order.user_id,
+                data={"order": order.pk, "price": str(order.average_price)},
+            )
+            for order in done
+        )
+        for order in done:
+            logger.info("Order %s filled at %s", order.pk, order.average_price)
+        transaction.on_commit(lambda: _notify_many(done))
+    for order, refusal in refused:
+        _reject(order.pk, refusal)
+    return len(done)
 
 
 def _reject(order_id: int, error: TradingError) -> None:
@@ -390,6 +525,12 @@ def _reject(order_id: int, error: TradingError) -> None:
         order.save(update_fields=["status", "held_amount", "reject_reason"])
     audit_record(action="order_rejected", user=order.user, order=order.pk, code=error.code)
     _notify(order)
+
+
+def _notify_many(orders: list[Order]) -> None:
+    from trading.consumers import orders_changed
+
+    orders_changed(orders)
 
 
 def _notify(order: Order) -> None:
