@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
 VENDOR := static/vendor
 
-.PHONY: run test test-unit test-e2e lint format setup setup-dev assets migrate bench clean
+.PHONY: run test test-unit test-e2e lint format setup setup-dev assets migrate bench bench-trading clean
 
 run: setup migrate
 	@echo ""
@@ -80,6 +80,12 @@ bench: setup
 	$(PY) bench/markets_http.py
 	$(PY) bench/markets_upstream.py
 	$(PY) bench/markets_ws.py
+
+# The trading benches need PostgreSQL; they recreate the database named in BENCH_DATABASE_URL.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cryptovault_bench
+bench-trading: setup
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/trading_on_tick.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/trading_orders.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var test-results

@@ -323,3 +323,47 @@ def test_check_ledger_fails_on_a_tampered_entry(trader, prices):
 
     with pytest.raises(CommandError):
         call_command("check_ledger")
+
+
+def test_a_triggered_stop_that_cannot_be_paid_is_rejected_and_released(trader, prices):
+    stop = order_place(
+        user=trader,
+        coin_id="bitcoin",
+        side="buy",
+        type="stop",
+        quantity=D("0.18"),
+        stop_price=D("50000"),
+    ).order
+    assert balance(trader, "USD") == (D("991"), D("9009"))  # 9000 + 9 fee held
+
+    assert on_tick(prices={"bitcoin": D("60000")}, at=datetime.now(UTC)) == 0  # would cost 10810.8
+
+    stop.refresh_from_db()
+    assert stop.status == "rejected"
+    assert "Not enough USD" in stop.reject_reason
+    assert balance(trader, "USD") == (D("10000"), D("0"))
+    call_command("check_ledger")
+
+
+def test_one_tick_fills_many_orders_of_many_users_in_order(trader, other_trader, prices):
+    orders = [
+        order_place(
+            user=user,
+            coin_id="ethereum",
+            side="buy",
+            type="limit",
+            quantity=D("1"),
+            limit_price=limit,
+        ).order
+        for user in (trader, other_trader)
+        for limit in (D("1900"), D("1800"), D("1700"))
+    ]
+
+    assert on_tick(prices={"ethereum": D("1800")}, at=datetime.now(UTC)) == 4
+
+    statuses = [Order.objects.get(pk=o.pk).status for o in orders]
+    assert statuses == ["filled", "filled", "open", "filled", "filled", "open"]
+    # 10000 - (1900 + 1.9) - (1800 + 1.8), the 1700 order still holding 1701.7
+    assert balance(trader, "USD") == (D("4594.6"), D("1701.7"))
+    assert balance(trader, "ethereum") == (D("2"), D("0"))
+    call_command("check_ledger")
