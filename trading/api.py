@@ -15,8 +15,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -130,6 +130,24 @@ class PortfolioApi(APIView):
     def get(self, request: Request) -> Response:
         portfolio = selectors.portfolio_for(user=request.user)  # type: ignore[arg-type]
         return Response(PortfolioSerializer(portfolio).data)
+
+
+class PortfolioHistoryApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "PortfolioHistory",
+            {
+                "points": serializers.ListField(
+                    child=serializers.ListField(child=serializers.FloatField())
+                )
+            },
+        ),
+        summary="Total value over time: [[ms, USD], ...]",
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"points": selectors.portfolio_history(user=request.user)})  # type: ignore[arg-type]
 
 
 def _when(value: str | None, field: str) -> Any:

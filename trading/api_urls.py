@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("orders/<int:order_id>", api.OrderApi.as_view(), name="api-order"),
     path("orders/<int:order_id>/cancel", api.OrderCancelApi.as_view(), name="api-order-cancel"),
     path("portfolio", api.PortfolioApi.as_view(), name="api-portfolio"),
+    path("portfolio/history", api.PortfolioHistoryApi.as_view(), name="api-portfolio-history"),
     path("transactions", api.TransactionsApi.as_view(), name="api-transactions"),
     path(
         "transactions/export.csv",

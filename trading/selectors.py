@@ -151,3 +151,54 @@ def open_orders_count(*, user: User) -> int:
 
 
 ORDER_TYPES = OrderType.values
+
+
+def portfolio_history(*, user: User, points: int = 120) -> list[list[float]]:
+    """Total value (cash + coins at the price of the time) at ``points`` moments from the
+    first ledger entry to now: ``[[ms since the epoch, value in USD], ...]``.
+
+    Holdings come from the ledger (every entry but holds and releases changes what is
+    owned), prices from the stored ticks: the newest at or before each moment.
+    """
+    from bisect import bisect_right
+
+    from django.utils import timezone
+
+    from markets.models import PriceTick
+
+    entries = list(
+        LedgerEntry.objects.filter(user=user)
+        .exclude(kind__in=["hold", "release"])
+        .order_by("at", "id")
+        .values_list("at", "asset", "amount")
+    )
+    if not entries:
+        return []
+    start, end = entries[0][0], timezone.now()
+    coins = sorted({asset for _, asset, _ in entries if asset != USD})
+    ticks: dict[str, tuple[list[datetime], list[Decimal]]] = {}
+    for coin in coins:
+        rows = list(
+            PriceTick.objects.filter(coin_id=coin, at__lte=end)
+            .order_by("at")
+            .values_list("at", "price")
+        )
+        ticks[coin] = ([at for at, _ in rows], [price for _, price in rows])
+    span = (end - start) / max(points - 1, 1)
+    owned: dict[str, Decimal] = {}
+    history: list[list[float]] = []
+    index = 0
+    for step in range(points):
+        moment = start + span * step
+        while index < len(entries) and entries[index][0] <= moment:
+            _, asset, amount = entries[index]
+            owned[asset] = owned.get(asset, Decimal(0)) + amount
+            index += 1
+        value = owned.get(USD, Decimal(0))
+        for coin in coins:
+            times, prices = ticks[coin]
+            at = bisect_right(times, moment) - 1
+            if at >= 0 and owned.get(coin):
+                value += owned[coin] * prices[at]
+        history.append([int(moment.timestamp() * 1000), float(q8(value))])
+    return history

@@ -53,6 +53,9 @@ def test_trade_journey(server, watched_page):
     holding = page.locator('[data-holdings] tr[data-coin="bitcoin"]')
     expect(holding).to_contain_text("0.01")
     expect(page.locator('[data-stat="unrealized"]')).to_contain_text("$")
+    chart = page.locator("[data-value-chart]")
+    expect(chart).to_have_attribute("data-points", "120")
+    expect(chart.locator("canvas").first).to_be_visible()
     screenshot(page, "trading-2-portfolio")
 
     # A limit order far below the price stays open; cancel it.

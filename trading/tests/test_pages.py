@@ -112,3 +112,11 @@ def test_admin_shows_orders_and_a_read_only_ledger(admin_client, trader, prices)
     for path in ("/admin/trading/order/", "/admin/trading/ledgerentry/", "/admin/trading/balance/"):
         assert admin_client.get(path).status_code == 200
     assert admin_client.get("/admin/trading/ledgerentry/add/").status_code == 403
+
+
+def test_money_is_shown_with_the_sign_before_the_dollar():
+    from trading.templatetags.money import usd
+
+    assert usd("-0.954") == "-$0.95"
+    assert usd("1234.5") == "$1,234.50"
+    assert usd(None) == "—"

@@ -367,3 +367,15 @@ def test_one_tick_fills_many_orders_of_many_users_in_order(trader, other_trader,
     assert balance(trader, "USD") == (D("4594.6"), D("1701.7"))
     assert balance(trader, "ethereum") == (D("2"), D("0"))
     call_command("check_ledger")
+
+
+def test_portfolio_value_over_time_follows_fills_and_prices(trader, prices):
+    order_place(user=trader, coin_id="bitcoin", side="buy", type="market", quantity=D("0.1"))
+    set_price("bitcoin", "60000")
+
+    history = selectors.portfolio_history(user=trader, points=10)
+
+    assert len(history) == 10
+    assert history[0][1] == pytest.approx(10000)  # the deposit, before any trade
+    assert history[-1][1] == pytest.approx(4995 + 6000)  # cash + 0.1 BTC at 60,000
+    assert [point[0] for point in history] == sorted(point[0] for point in history)
