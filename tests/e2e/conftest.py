@@ -100,3 +100,13 @@ def screenshot(page, name: str) -> Path:
     path = RESULTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def site_server(tmp_path_factory):
+    """The pages are served the way `make run` serves them: Channels' ASGI server, so the
+    websockets the pages open (/ws/prices, /ws/orders) connect as they do for users."""
+    from tests.servers import asgi_server
+
+    with asgi_server(tmp_path_factory.mktemp("live"), REDIS_URL=None) as server:
+        yield server

@@ -23,8 +23,8 @@ def newest_email_text(page, base_url, to):
     return message.locator(".outbox-body").inner_text()
 
 
-def test_signup_verify_logout_forgot_reset_login(live_server, watched_page):
-    page, base = watched_page, live_server.url
+def test_signup_verify_logout_forgot_reset_login(site_server, watched_page):
+    page, base = watched_page, site_server.url
 
     # Sign up
     page.goto(f"{base}/")

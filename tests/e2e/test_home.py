@@ -7,10 +7,10 @@ from tests.e2e.conftest import screenshot
 pytestmark = pytest.mark.e2e
 
 
-def test_home_page_renders_without_errors_or_csp_violations(live_server, watched_page):
+def test_home_page_renders_without_errors_or_csp_violations(site_server, watched_page):
     page = watched_page
 
-    response = page.goto(live_server.url + "/")
+    response = page.goto(site_server.url + "/")
 
     assert response is not None and response.status == 200
     assert "nonce-" in response.headers["content-security-policy"]
@@ -27,10 +27,10 @@ def test_home_page_renders_without_errors_or_csp_violations(live_server, watched
     assert page.problems.all() == []
 
 
-def test_mobile_menu_opens_with_the_script_module(live_server, watched_page):
+def test_mobile_menu_opens_with_the_script_module(site_server, watched_page):
     page = watched_page
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(live_server.url + "/")
+    page.goto(site_server.url + "/")
 
     toggle = page.get_by_role("button", name="Menu")
     markets = page.get_by_role("navigation", name="Main").get_by_role("link", name="Markets")
