@@ -1,5 +1,14 @@
 """Chains API routes (under /api/)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from chains import api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("chains", api.ChainsApi.as_view(), name="api-chains"),
+    path("chains/<int:chain_id>/gas", api.GasApi.as_view(), name="api-chain-gas"),
+    path("chains/<int:chain_id>/estimate", api.EstimateApi.as_view(), name="api-chain-estimate"),
+    path("wallets/nonce", api.NonceApi.as_view(), name="api-wallets-nonce"),
+    path("wallets", api.WalletsApi.as_view(), name="api-wallets"),
+    path("wallets/<str:address>", api.WalletApi.as_view(), name="api-wallet"),
+]

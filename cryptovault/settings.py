@@ -104,6 +104,11 @@ try:
 
     # --- Chains: CHAIN_RPC_<chain id> -> JSON-RPC URL -------------------------
     CHAIN_RPC_URLS = env.prefixed_urls("CHAIN_RPC_")
+    # Not CHAIN_RPC_*: every variable with that prefix is read as a chain's URL.
+    CHAIN_REQUEST_TIMEOUT_SECONDS = env.decimal(
+        "CHAIN_REQUEST_TIMEOUT_SECONDS", default=Decimal("8"), minimum=Decimal("0.1")
+    )
+    CHAIN_GAS_CACHE_SECONDS = env.integer("CHAIN_GAS_CACHE_SECONDS", default=10, minimum=0)
 
     # --- Production requirements --------------------------------------------
     if not DEBUG:

@@ -1,0 +1,176 @@
+"""Sign-In with Ethereum: the happy path and every rejection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from rest_framework.test import APIClient
+
+from accounts.api import tokens_for
+from accounts.models import AuditEvent, User
+from chains.models import LinkedWallet
+
+pytestmark = pytest.mark.django_db
+DOMAIN = "testserver"
+
+
+def siwe_message(address: str, nonce: str, **overrides: str) -> str:
+    now = datetime.now(UTC)
+    fields = {
+        "domain": DOMAIN,
+        "uri": f"http://{DOMAIN}/wallet/",
+        "chain_id": "1",
+        "issued_at": now.isoformat().replace("+00:00", "Z"),
+        "expiration": (now + timedelta(minutes=5)).isoformat().replace("+00:00", "Z"),
+        **overrides,
+    }
+    return (
+        f"{fields['domain']} wants you to sign in with your Ethereum account:\n{address}\n\n"
+        "Link this wallet to your CryptoVault account.\n\n"
+        f"URI: {fields['uri']}\nVersion: 1\nChain ID: {fields['chain_id']}\nNonce: {nonce}\n"
+        f"Issued At: {fields['issued_at']}\nExpiration Time: {fields['expiration']}"
+    )
+
+
+def sign(account, message: str) -> str:
+    return "0x" + account.sign_message(encode_defunct(text=message)).signature.hex().removeprefix(
+        "0x"
+    )
+
+
+@pytest.fixture
+def owner(db) -> User:
+    return User.objects.create_user(email="owner@example.com", password="x" * 16, name="O")
+
+
+def api_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for(user)['access']}")
+    return client
+
+
+def link(api: APIClient, account, **overrides):
+    nonce = api.post("/api/wallets/nonce").json()["nonce"]
+    message = siwe_message(account.address, overrides.pop("nonce", nonce), **overrides)
+    signature = overrides.pop("signature", None) or sign(account, message)
+    return api.post("/api/wallets", {"message": message, "signature": signature}, format="json")
+
+
+def test_link_list_and_unlink(owner):
+    api, account = api_for(owner), Account.create()
+
+    nonce = api.post("/api/wallets/nonce").json()
+    assert len(nonce["nonce"]) == 32 and nonce["expires_at"]
+    response = link(api, account)
+
+    assert response.status_code == 201
+    assert response.json()["address"] == account.address
+    assert response.json()["chain_id"] == 1
+    assert [w["address"] for w in api.get("/api/wallets").json()] == [account.address]
+    assert AuditEvent.objects.filter(action="wallet_linked", user=owner).exists()
+
+    assert api.delete(f"/api/wallets/{account.address.lower()}").status_code == 204
+    assert api.get("/api/wallets").json() == []
+    assert api.delete(f"/api/wallets/{account.address}").status_code == 404
+
+
+def test_a_nonce_works_once(owner):
+    api, account = api_for(owner), Account.create()
+    nonce = api.post("/api/wallets/nonce").json()["nonce"]
+    message = siwe_message(account.address, nonce)
+    body = {"message": message, "signature": sign(account, message)}
+
+    assert api.post("/api/wallets", body, format="json").status_code == 201
+    again = api.post("/api/wallets", body, format="json")
+    assert again.status_code == 400 and again.json()["code"] == "nonce_invalid"
+
+
+def test_an_expired_nonce_is_refused(owner):
+    from chains.models import SiweNonce
+
+    api, account = api_for(owner), Account.create()
+    nonce = api.post("/api/wallets/nonce").json()["nonce"]
+    SiweNonce.objects.filter(nonce=nonce).update(
+        expires_at=datetime.now(UTC) - timedelta(seconds=1)
+    )
+    message = siwe_message(account.address, nonce)
+
+    response = api.post(
+        "/api/wallets", {"message": message, "signature": sign(account, message)}, format="json"
+    )
+    assert response.json()["code"] == "nonce_invalid"
+
+
+def test_another_users_nonce_is_refused(owner):
+    other = User.objects.create_user(email="other@example.com", password="x" * 16, name="X")
+    nonce = api_for(other).post("/api/wallets/nonce").json()["nonce"]
+    account = Account.create()
+    message = siwe_message(account.address, nonce)
+
+    response = api_for(owner).post(
+        "/api/wallets", {"message": message, "signature": sign(account, message)}, format="json"
+    )
+    assert response.json()["code"] == "nonce_invalid"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"domain": "evil.example"}, "domain_mismatch"),
+        ({"uri": "https://evil.example/wallet/"}, "uri_mismatch"),
+        ({"chain_id": "31337"}, "chain_unsupported"),
+        ({"expiration": "2020-01-01T00:00:00Z"}, "expired"),
+        ({"issued_at": "2020-01-01T00:00:00Z"}, "expired"),
+    ],
+)
+def test_rejections(owner, overrides, code):
+    response = link(api_for(owner), Account.create(), **overrides)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert not LinkedWallet.objects.exists()
+
+
+def test_a_signature_by_another_key_is_refused(owner):
+    api, account, impostor = api_for(owner), Account.create(), Account.create()
+    nonce = api.post("/api/wallets/nonce").json()["nonce"]
+    message = siwe_message(account.address, nonce)
+
+    response = api.post(
+        "/api/wallets", {"message": message, "signature": sign(impostor, message)}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "signature_invalid"
+
+
+def test_a_garbled_message_or_signature_is_a_400(owner):
+    api = api_for(owner)
+    assert (
+        api.post(
+            "/api/wallets", {"message": "hello", "signature": "0x" + "1" * 130}, format="json"
+        ).json()["code"]
+        == "siwe_invalid"
+    )
+    bad = api.post("/api/wallets", {"message": "hello", "signature": "0x12"}, format="json")
+    assert bad.status_code == 400 and "signature" in bad.json()["errors"]
+
+
+def test_an_address_belongs_to_one_user(owner):
+    other = User.objects.create_user(email="other@example.com", password="x" * 16, name="X")
+    account = Account.create()
+    assert link(api_for(owner), account).status_code == 201
+
+    response = link(api_for(other), account)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "address_taken"
+    assert LinkedWallet.objects.get().user == owner
+
+
+def test_wallet_endpoints_need_a_login(client):
+    assert client.post("/api/wallets/nonce").status_code == 401
+    assert client.get("/api/wallets").status_code == 401
