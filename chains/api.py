@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from chains import gas, services
-from chains.models import LinkedWallet
+from chains.models import LinkedWallet, WalletTransaction
 from chains.registry import CHAINS, Chain, chain_get
 from chains.rpc import RpcClient, RpcError
 from chains.siwe import to_checksum_address
@@ -246,3 +246,108 @@ class WalletApi(APIView):
         assert isinstance(user, User)
         services.wallet_unlink(user=user, address=to_checksum_address(address), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WalletTransactionSerializer(serializers.ModelSerializer[WalletTransaction]):
+    hash = serializers.CharField()
+    value_wei = serializers.CharField()
+    fee_wei = serializers.CharField(allow_null=True)
+
+    class Meta:
+        model = WalletTransaction
+        fields = [
+            "chain_id",
+            "hash",
+            "from_address",
+            "to_address",
+            "value_wei",
+            "status",
+            "block_number",
+            "gas_used",
+            "fee_wei",
+            "created_at",
+        ]
+
+
+class RecordInput(serializers.Serializer):
+    chain_id = serializers.IntegerField()
+    hash = serializers.CharField(max_length=66)
+
+
+class WalletTransactionsApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses=WalletTransactionSerializer(many=True), summary="Your wallet transactions"
+    )
+    def get(self, request: Request) -> Response:
+        transactions = list(
+            WalletTransaction.objects.filter(user_id=int(request.user.pk or 0))[:100]
+        )
+        for tx in transactions:
+            services.transaction_follow(tx)  # pending ones are looked up again
+        return Response(WalletTransactionSerializer(transactions, many=True).data)
+
+    @extend_schema(
+        request=RecordInput,
+        responses={201: WalletTransactionSerializer},
+        summary="Record a transaction your linked wallet sent; it is followed to its receipt",
+    )
+    def post(self, request: Request) -> Response:
+        body = RecordInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = request.user
+        assert isinstance(user, User)
+        try:
+            tx, created = services.transaction_record(
+                user=user,
+                chain_id=body.validated_data["chain_id"],
+                tx_hash=body.validated_data["hash"],
+            )
+        except RpcError as error:
+            raise ChainFailed(f"The chain did not answer: {error}") from None
+        return Response(
+            WalletTransactionSerializer(tx).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class WalletBalancesApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "WalletBalance",
+            {
+                "chain_id": serializers.IntegerField(),
+                "symbol": serializers.CharField(),
+                "balance_wei": serializers.CharField(allow_null=True),
+                "balance": serializers.CharField(allow_null=True),
+                "error": serializers.CharField(allow_null=True),
+            },
+            many=True,
+        ),
+        summary="Native balance of one of your linked addresses on each configured chain",
+    )
+    def get(self, request: Request, address: str) -> Response:
+        wallet = LinkedWallet.objects.filter(
+            user_id=int(request.user.pk or 0), address__iexact=address
+        ).first()
+        if wallet is None:
+            raise NotFound("No such wallet on your account.")
+        rows = []
+        for chain in CHAINS.values():
+            if not chain.rpc_url:
+                continue
+            row: dict[str, Any] = {"chain_id": chain.chain_id, "symbol": chain.native_symbol}
+            try:
+                wei = RpcClient(chain.rpc_url).balance(wallet.address)
+                row.update(
+                    balance_wei=str(wei),
+                    balance=str(gas.native(chain, wei).normalize()),
+                    error=None,
+                )
+            except RpcError as error:
+                row.update(balance_wei=None, balance=None, error=str(error))
+            rows.append(row)
+        return Response(rows)

@@ -10,5 +10,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("chains/<int:chain_id>/estimate", api.EstimateApi.as_view(), name="api-chain-estimate"),
     path("wallets/nonce", api.NonceApi.as_view(), name="api-wallets-nonce"),
     path("wallets", api.WalletsApi.as_view(), name="api-wallets"),
+    path(
+        "wallets/transactions", api.WalletTransactionsApi.as_view(), name="api-wallet-transactions"
+    ),
     path("wallets/<str:address>", api.WalletApi.as_view(), name="api-wallet"),
+    path(
+        "wallets/<str:address>/balances",
+        api.WalletBalancesApi.as_view(),
+        name="api-wallet-balances",
+    ),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 
@@ -12,8 +13,10 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import User
 from chains import siwe
-from chains.models import LinkedWallet, SiweNonce
-from chains.registry import CHAINS
+from chains.models import LinkedWallet, SiweNonce, TxStatus, WalletTransaction
+from chains.registry import CHAINS, chain_get
+from chains.rpc import RpcClient, RpcError
+from chains.siwe import to_checksum_address
 from cryptovault.errors import DomainError
 
 NONCE_LIFE = timedelta(minutes=10)
@@ -84,3 +87,73 @@ def wallet_unlink(*, user: User, address: str, request: HttpRequest | None = Non
         raise DomainError("not_found", "No such wallet on your account.", status_code=404)
     wallet.delete()
     audit_record(action="wallet_unlinked", user=user, request=request, address=wallet.address)
+
+
+HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
+
+def transaction_record(
+    *, user: User, chain_id: int, tx_hash: str
+) -> tuple[WalletTransaction, bool]:
+    """Record a transaction sent from one of the user's linked addresses."""
+    chain = chain_get(chain_id)
+    if chain is None:
+        raise DomainError("unknown_chain", f"Chain {chain_id} is not supported.", field="chain_id")
+    if not HASH.match(tx_hash):
+        raise DomainError(
+            "invalid_hash", "A transaction hash is 0x and 64 hex digits.", field="hash"
+        )
+    existing = WalletTransaction.objects.filter(chain_id=chain_id, hash=tx_hash.lower()).first()
+    if existing is not None:
+        if existing.user_id != user.pk:
+            raise DomainError("not_found", "No such transaction.", status_code=404)
+        return existing, False
+    if not chain.rpc_url:
+        raise DomainError(
+            "rpc_not_configured", f"{chain.name} has no RPC URL on this server.", status_code=503
+        )
+    found = RpcClient(chain.rpc_url).transaction(tx_hash)
+    if found is None:
+        raise DomainError(
+            "unknown_transaction", "The chain does not know this transaction (yet).", field="hash"
+        )
+    sender = to_checksum_address(found["from"])
+    if not LinkedWallet.objects.filter(user=user, address=sender).exists():
+        raise DomainError(
+            "wallet_not_linked",
+            "The transaction was not sent from a wallet linked to your account.",
+            field="hash",
+        )
+    tx = WalletTransaction.objects.create(
+        user=user,
+        chain_id=chain_id,
+        hash=tx_hash.lower(),
+        from_address=sender,
+        to_address=to_checksum_address(found["to"]) if found.get("to") else "",
+        value_wei=int(found.get("value") or "0x0", 16),
+    )
+    transaction_follow(tx)
+    return tx, True
+
+
+def transaction_follow(tx: WalletTransaction) -> WalletTransaction:
+    """Look the receipt up once; confirmed or failed when mined, else still pending."""
+    chain = chain_get(tx.chain_id)
+    if tx.status != TxStatus.PENDING or chain is None or not chain.rpc_url:
+        return tx
+    try:
+        receipt = RpcClient(chain.rpc_url).receipt(tx.hash)
+    except RpcError:
+        return tx  # try again on the next read
+    if receipt is None or receipt.get("blockNumber") is None:
+        return tx
+    gas_used = int(receipt["gasUsed"], 16)
+    price = int(receipt.get("effectiveGasPrice") or "0x0", 16)
+    tx.status = (
+        TxStatus.CONFIRMED if int(receipt.get("status", "0x1"), 16) == 1 else TxStatus.FAILED
+    )
+    tx.block_number = int(receipt["blockNumber"], 16)
+    tx.gas_used = gas_used
+    tx.fee_wei = gas_used * price
+    tx.save(update_fields=["status", "block_number", "gas_used", "fee_wei", "updated_at"])
+    return tx
