@@ -21,6 +21,7 @@ class Chain:
     explorer_url: str
     eip1559: bool
     coin_id: str | None  # the CoinGecko id of the native coin, for USD values
+    public_rpc_url: str  # offered to wallets that do not know the chain yet (EIP-3085)
 
     @property
     def rpc_url(self) -> str | None:
@@ -32,27 +33,23 @@ class Chain:
         return hex(self.chain_id)
 
 
-CHAINS: dict[int, Chain] = {
-    chain.chain_id: chain
-    for chain in (
-        Chain(1, "Ethereum", "ETH", "Ether", 18, "https://etherscan.io", True, "ethereum"),
-        Chain(137, "Polygon", "POL", "POL", 18, "https://polygonscan.com", True, None),
-        Chain(42161, "Arbitrum One", "ETH", "Ether", 18, "https://arbiscan.io", True, "ethereum"),
-        Chain(
-            10,
-            "OP Mainnet",
-            "ETH",
-            "Ether",
-            18,
-            "https://optimistic.etherscan.io",
-            True,
-            "ethereum",
-        ),
-        Chain(8453, "Base", "ETH", "Ether", 18, "https://basescan.org", True, "ethereum"),
-        Chain(56, "BNB Chain", "BNB", "BNB", 18, "https://bscscan.com", False, "binancecoin"),
-        Chain(1337, "Local dev chain", "ETH", "Ether", 18, "", True, "ethereum"),
-    )
-}
+# (id, name, symbol, native name, decimals, explorer, EIP-1559, CoinGecko id, public RPC)
+_TABLE = [
+    (1, "Ethereum", "ETH", "Ether", 18, "https://etherscan.io", True, "ethereum",
+     "https://ethereum-rpc.publicnode.com"),
+    (137, "Polygon", "POL", "POL", 18, "https://polygonscan.com", True, None,
+     "https://polygon-rpc.com"),
+    (42161, "Arbitrum One", "ETH", "Ether", 18, "https://arbiscan.io", True, "ethereum",
+     "https://arb1.arbitrum.io/rpc"),
+    (10, "OP Mainnet", "ETH", "Ether", 18, "https://optimistic.etherscan.io", True, "ethereum",
+     "https://mainnet.optimism.io"),
+    (8453, "Base", "ETH", "Ether", 18, "https://basescan.org", True, "ethereum",
+     "https://mainnet.base.org"),
+    (56, "BNB Chain", "BNB", "BNB", 18, "https://bscscan.com", False, "binancecoin",
+     "https://bsc-dataseed.bnbchain.org"),
+    (1337, "Local dev chain", "ETH", "Ether", 18, "", True, "ethereum", "http://127.0.0.1:8545"),
+]  # fmt: skip
+CHAINS: dict[int, Chain] = {row[0]: Chain(*row) for row in _TABLE}
 
 
 def chain_get(chain_id: int) -> Chain | None:

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.views.generic import TemplateView
+
+from chains.models import LinkedWallet
+from chains.registry import CHAINS
+
+
+class WalletView(LoginRequiredMixin, TemplateView):
+    template_name = "chains/wallet.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {
+            **super().get_context_data(**kwargs),
+            "chains": CHAINS.values(),
+            "wallets": LinkedWallet.objects.filter(user_id=int(self.request.user.pk or 0)),
+        }

@@ -1,0 +1,246 @@
+// The wallet page: find a browser wallet (EIP-6963, else window.ethereum), connect,
+// switch or add the chain (EIP-3326 / EIP-3085), link the address with Sign-In with
+// Ethereum (EIP-4361, personal_sign), show gas, send a transfer and follow it.
+const root = document.querySelector("[data-wallet]");
+const $ = (name) => root.querySelector(`[data-${name}]`);
+const state = { provider: null, account: null, chainId: null };
+const USER_REJECTED = 4001;
+const UNKNOWN_CHAIN = 4902;
+
+function say(text, kind = "info") {
+  const box = $("wallet-message");
+  box.textContent = text;
+  box.dataset.kind = kind;
+}
+
+function cookie(name) {
+  return document.cookie.split("; ").find((c) => c.startsWith(`${name}=`))?.split("=")[1] ?? "";
+}
+
+async function api(path, { method = "GET", body } = {}) {
+  const response = await fetch(path, {
+    method,
+    headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": cookie("csrftoken") },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  const data = response.status === 204 ? null : await response.json();
+  if (!response.ok) throw Object.assign(new Error(data?.detail ?? `HTTP ${response.status}`), { data });
+  return data;
+}
+
+function explain(error) {
+  if (error?.code === USER_REJECTED) return "You declined the request in your wallet.";
+  return error?.message ?? String(error);
+}
+
+function chainOption(chainId) {
+  return [...$("wallet-chain-select").options].find((o) => Number(o.value) === chainId);
+}
+
+function toWei(amount, decimals) {
+  const [whole, fraction = ""] = amount.trim().split(".");
+  if (!/^\d+$/.test(whole || "0") || !/^\d*$/.test(fraction) || fraction.length > decimals) return null;
+  return BigInt(whole || "0") * 10n ** BigInt(decimals) + BigInt((fraction + "0".repeat(decimals)).slice(0, decimals) || "0");
+}
+
+function fromWei(wei, decimals) {
+  const base = 10n ** BigInt(decimals);
+  const fraction = (wei % base).toString().padStart(decimals, "0").replace(/0+$/, "").slice(0, 6);
+  return `${wei / base}${fraction ? `.${fraction}` : ""}`;
+}
+
+async function refresh() {
+  const option = chainOption(state.chainId);
+  $("wallet-address").textContent = state.account ?? "—";
+  $("wallet-chain").textContent = option ? `${option.dataset.name} (${state.chainId})` : state.chainId ? `Unsupported chain ${state.chainId}` : "—";
+  for (const name of ["wallet-switch", "wallet-link", "send-submit"]) $(name).disabled = !state.account;
+  if (!state.account) return;
+  $("send-symbol").textContent = option?.dataset.symbol ?? "ETH";
+  try {
+    const balance = BigInt(await state.provider.request({ method: "eth_getBalance", params: [state.account, "latest"] }));
+    $("wallet-balance").textContent = `${fromWei(balance, 18)} ${option?.dataset.symbol ?? ""}`;
+  } catch (error) {
+    $("wallet-balance").textContent = "unavailable";
+  }
+  loadGas();
+}
+
+async function loadGas() {
+  if (!state.chainId || !chainOption(state.chainId)) return;
+  try {
+    const gas = await api(`/api/chains/${state.chainId}/gas`);
+    $("gas").hidden = false;
+    $("gas-status").textContent = `${chainOption(state.chainId).dataset.name}, refreshed every 15 seconds.`;
+    $("gas-base").textContent = gas.base_fee_gwei ? `${gas.base_fee_gwei} gwei` : "— (legacy pricing)";
+    const p = gas.priority_fee_gwei;
+    $("gas-priority").textContent = p ? `${p.slow} / ${p.standard} / ${p.fast} gwei` : "—";
+    $("gas-price").textContent = `${gas.gas_price_gwei} gwei`;
+    const usd = gas.transfer_cost.usd ? ` ($${gas.transfer_cost.usd})` : "";
+    $("gas-transfer").textContent = `${gas.transfer_cost.native} ${chainOption(state.chainId).dataset.symbol}${usd}`;
+  } catch (error) {
+    $("gas").hidden = true;
+    $("gas-status").textContent = `Gas is not available for this chain here: ${explain(error)}`;
+  }
+}
+
+async function connect() {
+  try {
+    const [account] = await state.provider.request({ method: "eth_requestAccounts" });
+    state.account = account;
+    state.chainId = Number(await state.provider.request({ method: "eth_chainId" }));
+    say("Connected.", "ok");
+    await refresh();
+  } catch (error) {
+    say(explain(error), "error");
+  }
+}
+
+async function switchChain() {
+  const option = $("wallet-chain-select").selectedOptions[0];
+  try {
+    await state.provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId: option.dataset.hex }] });
+  } catch (error) {
+    const code = error?.code ?? error?.data?.originalError?.code ?? error?.data?.orginalError?.code;
+    if (code !== UNKNOWN_CHAIN) return say(explain(error), "error");
+    try {
+      await state.provider.request({
+        method: "wallet_addEthereumChain",
+        params: [{
+          chainId: option.dataset.hex,
+          chainName: option.dataset.name,
+          nativeCurrency: { name: option.dataset.nativeName, symbol: option.dataset.symbol, decimals: Number(option.dataset.decimals) },
+          rpcUrls: [option.dataset.publicRpc],
+          blockExplorerUrls: option.dataset.explorer ? [option.dataset.explorer] : undefined,
+        }],
+      });
+    } catch (addError) {
+      return say(explain(addError), "error");
+    }
+  }
+}
+
+async function link() {
+  try {
+    const { nonce } = await api("/api/wallets/nonce", { method: "POST" });
+    // Wallets report addresses in lowercase; the server accepts that form or EIP-55.
+    const issued = new Date().toISOString();
+    const expires = new Date(Date.now() + 5 * 60 * 1000).toISOString();
+    const message = [
+      `${root.dataset.host} wants you to sign in with your Ethereum account:`,
+      state.account,
+      "",
+      "Link this wallet to your CryptoVault account.",
+      "",
+      `URI: ${root.dataset.origin}/wallet/`,
+      "Version: 1",
+      `Chain ID: ${state.chainId}`,
+      `Nonce: ${nonce}`,
+      `Issued At: ${issued}`,
+      `Expiration Time: ${expires}`,
+    ].join("\n");
+    const hex = `0x${[...new TextEncoder().encode(message)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+    const signature = await state.provider.request({ method: "personal_sign", params: [hex, state.account] });
+    const wallet = await api("/api/wallets", { method: "POST", body: { message, signature } });
+    const list = $("wallet-linked");
+    list.querySelector("[data-empty]")?.remove();
+    if (![...list.children].some((li) => li.textContent.includes(wallet.address))) {
+      const item = document.createElement("li");
+      item.className = "mono";
+      item.textContent = wallet.address;
+      list.append(item);
+    }
+    say(`Linked ${wallet.address} to your account.`, "ok");
+  } catch (error) {
+    say(explain(error), "error");
+  }
+}
+
+async function send(event) {
+  event.preventDefault();
+  const form = event.target;
+  const option = chainOption(state.chainId);
+  const to = form.to.value.trim();
+  const wei = toWei(form.amount.value, Number(option?.dataset.decimals ?? 18));
+  if (!/^0x[0-9a-fA-F]{40}$/.test(to)) return say("Enter a 0x address of 40 hex digits.", "error");
+  if (wei === null || wei <= 0n) return say("Enter a positive amount.", "error");
+  try {
+    const estimate = await api(`/api/chains/${state.chainId}/estimate`, {
+      method: "POST",
+      body: { from: state.account, to, value_wei: wei.toString() },
+    });
+    $("send-estimate").textContent = `Gas ${estimate.gas_limit}, about ${estimate.cost_native} ${option.dataset.symbol}${estimate.cost_usd ? ` ($${estimate.cost_usd})` : ""} in fees.`;
+    const hash = await state.provider.request({
+      method: "eth_sendTransaction",
+      params: [{
+        from: state.account,
+        to,
+        value: `0x${wei.toString(16)}`,
+        gas: `0x${estimate.gas_limit.toString(16)}`,
+        maxFeePerGas: `0x${BigInt(estimate.max_fee_per_gas_wei).toString(16)}`,
+        maxPriorityFeePerGas: `0x${BigInt(estimate.max_priority_fee_per_gas_wei).toString(16)}`,
+      }],
+    });
+    await api("/api/wallets/transactions", { method: "POST", body: { chain_id: state.chainId, hash } });
+    say(`Sent: ${hash}`, "ok");
+    form.reset();
+    await history();
+    await refresh();
+  } catch (error) {
+    say(explain(error), "error");
+  }
+}
+
+async function history() {
+  try {
+    const rows = await api("/api/wallets/transactions");
+    const body = $("history").querySelector("tbody");
+    if (!rows.length) return;
+    body.replaceChildren(
+      ...rows.map((tx) => {
+        const tr = document.createElement("tr");
+        tr.dataset.hash = tx.hash;
+        for (const [text, cls] of [[`${tx.hash.slice(0, 10)}…`, "mono"], [String(tx.chain_id), ""], [tx.to_address, "mono"], [tx.value_wei, "num mono"], [tx.status, ""], [tx.gas_used ?? "—", "num mono"]]) {
+          const td = document.createElement("td");
+          td.textContent = text;
+          td.className = cls;
+          tr.append(td);
+        }
+        return tr;
+      }),
+    );
+  } catch {
+    // the history stays as it was
+  }
+}
+
+function use(provider) {
+  if (state.provider) return;
+  state.provider = provider;
+  $("wallet-connect").disabled = false;
+  say("Wallet found. Connect to continue.");
+  provider.on?.("accountsChanged", (accounts) => {
+    state.account = accounts[0] ?? null;
+    if (!state.account) say("Your wallet disconnected this site.");
+    refresh();
+  });
+  provider.on?.("chainChanged", (chainId) => {
+    state.chainId = Number(chainId);
+    refresh();
+  });
+}
+
+if (root) {
+  window.addEventListener("eip6963:announceProvider", (event) => use(event.detail.provider));
+  window.dispatchEvent(new Event("eip6963:requestProvider"));
+  window.setTimeout(() => {
+    if (window.ethereum) use(window.ethereum);
+    if (!state.provider) say("No browser wallet found. Install MetaMask (metamask.io) and reload this page.", "error");
+  }, 300);
+  $("wallet-connect").addEventListener("click", connect);
+  $("wallet-switch").addEventListener("click", switchChain);
+  $("wallet-link").addEventListener("click", link);
+  $("send-form").addEventListener("submit", send);
+  window.setInterval(() => state.account && loadGas(), 15000);
+  history();
+}
