@@ -110,3 +110,23 @@ def site_server(tmp_path_factory):
 
     with asgi_server(tmp_path_factory.mktemp("live"), REDIS_URL=None) as server:
         yield server
+
+
+def sign_up_and_verify(page, base: str, *, email: str, name: str, password: str) -> None:
+    """Sign up through the pages and verify with the code from the dev outbox."""
+    import re
+
+    page.goto(f"{base}/accounts/signup/")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url("**/accounts/verify/")
+    page.goto(f"{base}/dev/outbox/")
+    body = page.locator(".outbox-message", has_text=email).first.inner_text()
+    found = re.search(r"\b(\d{6})\b", body)
+    assert found, "no verification code in the dev outbox"
+    page.goto(f"{base}/accounts/verify/")
+    page.get_by_label("6-digit code").fill(found.group(1))
+    page.get_by_role("button", name="Verify", exact=True).click()
+    page.wait_for_url("**/markets/")

@@ -13,7 +13,7 @@ from eth_account.messages import encode_defunct
 from playwright.sync_api import expect
 
 from chains.local_evm import ACCOUNTS, ganache
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, sign_up_and_verify
 from tests.servers import asgi_server
 
 pytestmark = pytest.mark.e2e
@@ -76,18 +76,13 @@ def test_connect_link_gas_send_confirmed(server, evm, watched_page):
     page.expose_function("__walletRpc", wallet_rpc(evm))
     page.add_init_script(PROVIDER)
 
-    page.goto(f"{base}/accounts/signup/")
-    page.get_by_label("Name").fill("Vitalik Tester")
-    page.get_by_label("Email").fill("wallet@example.com")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign up").click()
-    page.wait_for_url("**/accounts/verify/")
-    page.goto(f"{base}/dev/outbox/")
-    body = page.locator(".outbox-message", has_text="wallet@example.com").first.inner_text()
-    page.goto(f"{base}/accounts/verify/")
-    page.get_by_label("6-digit code").fill(re.search(r"\b(\d{6})\b", body).group(1))
-    page.get_by_role("button", name="Verify", exact=True).click()
-    page.wait_for_url("**/markets/")
+    sign_up_and_verify(
+        page,
+        base,
+        email="wallet@example.com",
+        name="Vitalik Tester",
+        password="correct horse battery",
+    )
 
     page.goto(f"{base}/wallet/")
     page.get_by_role("button", name="Connect wallet").click()

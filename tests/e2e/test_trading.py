@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, sign_up_and_verify
 from tests.servers import asgi_server
 
 pytestmark = pytest.mark.e2e
@@ -24,19 +24,13 @@ def test_trade_journey(server, watched_page):
     page, base = watched_page, server.url
     page.on("dialog", lambda dialog: dialog.accept())  # the ticket's confirmation
 
-    page.goto(f"{base}/accounts/signup/")
-    page.get_by_label("Name").fill("Ada Trader")
-    page.get_by_label("Email").fill("ada.trader@example.com")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign up").click()
-    page.wait_for_url("**/accounts/verify/")
-    page.goto(f"{base}/dev/outbox/")
-    body = page.locator(".outbox-message", has_text="ada.trader@example.com").first.inner_text()
-    code = re.search(r"\b(\d{6})\b", body).group(1)
-    page.goto(f"{base}/accounts/verify/")
-    page.get_by_label("6-digit code").fill(code)
-    page.get_by_role("button", name="Verify", exact=True).click()
-    page.wait_for_url("**/markets/")
+    sign_up_and_verify(
+        page,
+        base,
+        email="ada.trader@example.com",
+        name="Ada Trader",
+        password="correct horse battery",
+    )
 
     # Buy at market from the coin page: the estimate follows the live price.
     page.goto(f"{base}/markets/bitcoin/")
