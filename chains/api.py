@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.contrib.auth import login
+from django.utils.decorators import method_decorator
+from django_ratelimit.decorators import ratelimit
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
@@ -13,12 +16,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api import TOKENS, tokens_for
 from accounts.models import User
+from accounts.views import MODEL_BACKEND
 from chains import gas, services
 from chains.models import LinkedWallet, WalletTransaction
 from chains.registry import CHAINS, Chain, chain_get
 from chains.rpc import RpcClient, RpcError
 from chains.siwe import to_checksum_address
+from cryptovault.client_ip import client_ip_key
 from cryptovault.errors import DomainError
 
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -185,8 +191,13 @@ class WalletSerializer(serializers.ModelSerializer[LinkedWallet]):
         fields = ["address", "chain_id", "linked_at"]
 
 
+WALLET_RATE = "10/m"
+
+
 class NonceApi(APIView):
-    permission_classes = [IsAuthenticated]
+    """A nonce for the logged-in user (linking) or for a visitor (logging in with a wallet)."""
+
+    permission_classes = [AllowAny]
 
     @extend_schema(
         request=None,
@@ -195,8 +206,14 @@ class NonceApi(APIView):
         ),
         summary="A single-use nonce for a SIWE message (10 minutes)",
     )
+    @method_decorator(
+        ratelimit(
+            group="wallets:nonce", key=client_ip_key, rate=WALLET_RATE, method="POST", block=True
+        )
+    )
     def post(self, request: Request) -> Response:
-        nonce = services.nonce_issue(user=request.user)  # type: ignore[arg-type]
+        user = request.user if isinstance(request.user, User) else None
+        nonce = services.nonce_issue(user=user)
         return Response({"nonce": nonce.nonce, "expires_at": nonce.expires_at})
 
 
@@ -351,3 +368,30 @@ class WalletBalancesApi(APIView):
                 row.update(balance_wei=None, balance=None, error=str(error))
             rows.append(row)
         return Response(rows)
+
+
+class WalletLoginApi(APIView):
+    """Log in with a linked wallet: a visitor's nonce, a signed SIWE message."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=LinkInput, responses={200: TOKENS}, summary="Log in with a linked wallet (SIWE)"
+    )
+    @method_decorator(
+        ratelimit(
+            group="wallets:login", key=client_ip_key, rate=WALLET_RATE, method="POST", block=True
+        )
+    )
+    def post(self, request: Request) -> Response:
+        body = LinkInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = services.wallet_login(
+            message=body.validated_data["message"],
+            signature=body.validated_data["signature"],
+            domain=request.get_host(),
+            origin=f"{request.scheme}://{request.get_host()}",
+            request=request._request,
+        )
+        login(request._request, user, backend=MODEL_BACKEND)
+        return Response(tokens_for(user))

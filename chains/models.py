@@ -7,8 +7,13 @@ from django.db import models
 
 
 class SiweNonce(models.Model):
+    # None: issued to a visitor who wants to log in with a linked wallet.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="siwe_nonces"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="siwe_nonces",
+        null=True,
+        blank=True,
     )
     nonce = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -22,7 +22,7 @@ from cryptovault.errors import DomainError
 NONCE_LIFE = timedelta(minutes=10)
 
 
-def nonce_issue(*, user: User) -> SiweNonce:
+def nonce_issue(*, user: User | None) -> SiweNonce:
     return SiweNonce.objects.create(
         user=user, nonce=secrets.token_hex(16), expires_at=timezone.now() + NONCE_LIFE
     )
@@ -79,6 +79,42 @@ def wallet_link(
         chain_id=parsed.chain_id,
     )
     return wallet, True
+
+
+def wallet_login(
+    *, message: str, signature: str, domain: str, origin: str, request: HttpRequest | None = None
+) -> User:
+    """The account whose linked address signed this SIWE message (a visitor's nonce)."""
+    parsed = siwe.verify(
+        message,
+        signature,
+        domain=domain,
+        origin=origin,
+        chain_ids=set(CHAINS),
+        nonce_life=NONCE_LIFE,
+    )
+    address = siwe.to_checksum_address(parsed.address)
+    with transaction.atomic():
+        nonce = SiweNonce.objects.select_for_update().filter(nonce=parsed.nonce, user=None).first()
+        if nonce is None or nonce.used_at is not None or nonce.expires_at <= timezone.now():
+            raise DomainError(
+                "nonce_invalid", "This sign-in request was used or has expired; try again."
+            )
+        nonce.used_at = timezone.now()
+        nonce.save(update_fields=["used_at"])
+    wallet = LinkedWallet.objects.select_related("user").filter(address=address).first()
+    if wallet is None or not wallet.user.is_active:
+        audit_record(action="login_failed", request=request, address=address, method="wallet")
+        raise DomainError(
+            "wallet_not_linked",
+            "No account has linked this address. Log in with your email, "
+            "then link it on the Wallet page.",
+            status_code=401,
+        )
+    audit_record(
+        action="login", user=wallet.user, request=request, method="wallet", address=address
+    )
+    return wallet.user
 
 
 def wallet_unlink(*, user: User, address: str, request: HttpRequest | None = None) -> None:

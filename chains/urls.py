@@ -6,4 +6,5 @@ app_name = "chains"
 
 urlpatterns = [
     path("", views.WalletView.as_view(), name="wallet"),
+    path("login/", views.WalletLoginView.as_view(), name="login"),
 ]

@@ -172,5 +172,59 @@ def test_an_address_belongs_to_one_user(owner):
 
 
 def test_wallet_endpoints_need_a_login(client):
-    assert client.post("/api/wallets/nonce").status_code == 401
     assert client.get("/api/wallets").status_code == 401
+    assert client.post("/api/wallets", {}).status_code == 401
+
+
+def test_log_in_with_a_linked_wallet(owner, client):
+    account = Account.create()
+    assert link(api_for(owner), account).status_code == 201
+    visitor = APIClient()
+
+    nonce = visitor.post("/api/wallets/nonce").json()["nonce"]
+    message = siwe_message(account.address, nonce)
+    response = visitor.post(
+        "/api/wallets/login",
+        {"message": message, "signature": sign(account, message)},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["user"]["email"] == "owner@example.com" and body["access"] and body["refresh"]
+    assert visitor.get("/api/auth/me").json()["email"] == "owner@example.com"  # the session too
+    replay = visitor.post(
+        "/api/wallets/login",
+        {"message": message, "signature": sign(account, message)},
+        format="json",
+    )
+    assert replay.json()["code"] == "nonce_invalid"
+
+
+def test_an_unlinked_wallet_cannot_log_in(db):
+    visitor, account = APIClient(), Account.create()
+    nonce = visitor.post("/api/wallets/nonce").json()["nonce"]
+    message = siwe_message(account.address, nonce)
+
+    response = visitor.post(
+        "/api/wallets/login",
+        {"message": message, "signature": sign(account, message)},
+        format="json",
+    )
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "wallet_not_linked"
+
+
+def test_a_users_linking_nonce_cannot_log_in(owner):
+    account = Account.create()
+    assert link(api_for(owner), account).status_code == 201
+    nonce = api_for(owner).post("/api/wallets/nonce").json()["nonce"]
+    message = siwe_message(account.address, nonce)
+
+    response = APIClient().post(
+        "/api/wallets/login",
+        {"message": message, "signature": sign(account, message)},
+        format="json",
+    )
+    assert response.json()["code"] == "nonce_invalid"

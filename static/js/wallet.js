@@ -1,37 +1,17 @@
 // The wallet page: find a browser wallet (EIP-6963, else window.ethereum), connect,
 // switch or add the chain (EIP-3326 / EIP-3085), link the address with Sign-In with
 // Ethereum (EIP-4361, personal_sign), show gas, send a transfer and follow it.
+import { api, explain, findProvider, signIn } from "./wallet-common.js";
+
 const root = document.querySelector("[data-wallet]");
 const $ = (name) => root.querySelector(`[data-${name}]`);
 const state = { provider: null, account: null, chainId: null };
-const USER_REJECTED = 4001;
 const UNKNOWN_CHAIN = 4902;
 
 function say(text, kind = "info") {
   const box = $("wallet-message");
   box.textContent = text;
   box.dataset.kind = kind;
-}
-
-function cookie(name) {
-  return document.cookie.split("; ").find((c) => c.startsWith(`${name}=`))?.split("=")[1] ?? "";
-}
-
-async function api(path, { method = "GET", body } = {}) {
-  const response = await fetch(path, {
-    method,
-    headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": cookie("csrftoken") },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
-  const data = response.status === 204 ? null : await response.json();
-  if (!response.ok) throw Object.assign(new Error(data?.detail ?? `HTTP ${response.status}`), { data });
-  return data;
-}
-
-function explain(error) {
-  if (error?.code === USER_REJECTED) return "You declined the request in your wallet.";
-  return error?.message ?? String(error);
 }
 
 function chainOption(chainId) {
@@ -123,24 +103,14 @@ async function switchChain() {
 async function link() {
   try {
     const { nonce } = await api("/api/wallets/nonce", { method: "POST" });
-    // Wallets report addresses in lowercase; the server accepts that form or EIP-55.
-    const issued = new Date().toISOString();
-    const expires = new Date(Date.now() + 5 * 60 * 1000).toISOString();
-    const message = [
-      `${root.dataset.host} wants you to sign in with your Ethereum account:`,
-      state.account,
-      "",
-      "Link this wallet to your CryptoVault account.",
-      "",
-      `URI: ${root.dataset.origin}/wallet/`,
-      "Version: 1",
-      `Chain ID: ${state.chainId}`,
-      `Nonce: ${nonce}`,
-      `Issued At: ${issued}`,
-      `Expiration Time: ${expires}`,
-    ].join("\n");
-    const hex = `0x${[...new TextEncoder().encode(message)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
-    const signature = await state.provider.request({ method: "personal_sign", params: [hex, state.account] });
+    const { message, signature } = await signIn(state.provider, {
+      account: state.account,
+      chainId: state.chainId,
+      nonce,
+      host: root.dataset.host,
+      origin: root.dataset.origin,
+      statement: "Link this wallet to your CryptoVault account.",
+    });
     const wallet = await api("/api/wallets", { method: "POST", body: { message, signature } });
     const list = $("wallet-linked");
     list.querySelector("[data-empty]")?.remove();
@@ -231,12 +201,7 @@ function use(provider) {
 }
 
 if (root) {
-  window.addEventListener("eip6963:announceProvider", (event) => use(event.detail.provider));
-  window.dispatchEvent(new Event("eip6963:requestProvider"));
-  window.setTimeout(() => {
-    if (window.ethereum) use(window.ethereum);
-    if (!state.provider) say("No browser wallet found. Install MetaMask (metamask.io) and reload this page.", "error");
-  }, 300);
+  findProvider(use, () => say("No browser wallet found. Install MetaMask (metamask.io) and reload this page.", "error"));
   $("wallet-connect").addEventListener("click", connect);
   $("wallet-switch").addEventListener("click", switchChain);
   $("wallet-link").addEventListener("click", link);

@@ -119,3 +119,19 @@ def test_without_a_wallet_the_page_says_so(server, watched_page):
 
     expect(page.locator("[data-wallet-message]")).to_contain_text("No browser wallet found")
     expect(page.get_by_role("button", name="Connect wallet")).to_be_disabled()
+
+
+def test_log_in_with_the_linked_wallet(server, evm, browser):
+    # A fresh browser context: logged out, the same wallet as in the first test.
+    context = browser.new_context()
+    page = context.new_page()
+    page.expose_function("__walletRpc", wallet_rpc(evm))
+    page.add_init_script(PROVIDER)
+
+    page.goto(f"{server.url}/accounts/login/")
+    page.get_by_role("link", name="Log in with a wallet").click()
+    page.get_by_role("button", name="Connect and sign in").click()
+    page.wait_for_url("**/markets/")
+    expect(page.locator(".account-menu summary")).to_have_text("Vitalik")
+    screenshot(page, "chains-3-wallet-login")
+    context.close()
