@@ -28,6 +28,31 @@ def nonce_issue(*, user: User | None) -> SiweNonce:
     )
 
 
+def _signed_in(
+    message: str, signature: str, *, domain: str, origin: str, nonce_owner: User | None
+) -> siwe.SiweMessage:
+    """Verify the message and consume its nonce, which must be ``nonce_owner``'s (None for
+    a visitor's), unused and unexpired. Call inside a transaction."""
+    parsed = siwe.verify(
+        message,
+        signature,
+        domain=domain,
+        origin=origin,
+        chain_ids=set(CHAINS),
+        nonce_life=NONCE_LIFE,
+    )
+    nonce = (
+        SiweNonce.objects.select_for_update().filter(nonce=parsed.nonce, user=nonce_owner).first()
+    )
+    if nonce is None or nonce.used_at is not None or nonce.expires_at <= timezone.now():
+        raise DomainError(
+            "nonce_invalid", "This sign-in request was used or has expired; try again."
+        )
+    nonce.used_at = timezone.now()
+    nonce.save(update_fields=["used_at"])
+    return parsed
+
+
 def wallet_link(
     *,
     user: User,
@@ -38,23 +63,9 @@ def wallet_link(
     request: HttpRequest | None = None,
 ) -> tuple[LinkedWallet, bool]:
     """Check the SIWE message and link its address; (wallet, created)."""
-    parsed = siwe.verify(
-        message,
-        signature,
-        domain=domain,
-        origin=origin,
-        chain_ids=set(CHAINS),
-        nonce_life=NONCE_LIFE,
-    )
-    address = siwe.to_checksum_address(parsed.address)
     with transaction.atomic():
-        nonce = SiweNonce.objects.select_for_update().filter(nonce=parsed.nonce, user=user).first()
-        if nonce is None or nonce.used_at is not None or nonce.expires_at <= timezone.now():
-            raise DomainError(
-                "nonce_invalid", "This sign-in request was used or has expired; try again."
-            )
-        nonce.used_at = timezone.now()
-        nonce.save(update_fields=["used_at"])
+        parsed = _signed_in(message, signature, domain=domain, origin=origin, nonce_owner=user)
+        address = siwe.to_checksum_address(parsed.address)
         existing = LinkedWallet.objects.filter(address=address).first()
         if existing is not None and existing.user_id != user.pk:
             raise DomainError(
@@ -85,23 +96,9 @@ def wallet_login(
     *, message: str, signature: str, domain: str, origin: str, request: HttpRequest | None = None
 ) -> User:
     """The account whose linked address signed this SIWE message (a visitor's nonce)."""
-    parsed = siwe.verify(
-        message,
-        signature,
-        domain=domain,
-        origin=origin,
-        chain_ids=set(CHAINS),
-        nonce_life=NONCE_LIFE,
-    )
-    address = siwe.to_checksum_address(parsed.address)
     with transaction.atomic():
-        nonce = SiweNonce.objects.select_for_update().filter(nonce=parsed.nonce, user=None).first()
-        if nonce is None or nonce.used_at is not None or nonce.expires_at <= timezone.now():
-            raise DomainError(
-                "nonce_invalid", "This sign-in request was used or has expired; try again."
-            )
-        nonce.used_at = timezone.now()
-        nonce.save(update_fields=["used_at"])
+        parsed = _signed_in(message, signature, domain=domain, origin=origin, nonce_owner=None)
+    address = siwe.to_checksum_address(parsed.address)
     wallet = LinkedWallet.objects.select_related("user").filter(address=address).first()
     if wallet is None or not wallet.user.is_active:
         audit_record(action="login_failed", request=request, address=address, method="wallet")
