@@ -80,6 +80,7 @@ async function switchChain() {
   const option = $("wallet-chain-select").selectedOptions[0];
   try {
     await state.provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId: option.dataset.hex }] });
+    say(`Switched to ${option.dataset.name}.`, "ok");
   } catch (error) {
     const code = error?.code ?? error?.data?.originalError?.code ?? error?.data?.orginalError?.code;
     if (code !== UNKNOWN_CHAIN) return say(explain(error), "error");
@@ -94,6 +95,7 @@ async function switchChain() {
           blockExplorerUrls: option.dataset.explorer ? [option.dataset.explorer] : undefined,
         }],
       });
+      say(`Added ${option.dataset.name} to your wallet.`, "ok");
     } catch (addError) {
       return say(explain(addError), "error");
     }

@@ -135,3 +135,42 @@ def test_log_in_with_the_linked_wallet(server, evm, browser):
     expect(page.locator(".account-menu summary")).to_have_text("Vitalik")
     screenshot(page, "chains-3-wallet-login")
     context.close()
+
+
+def test_a_declined_signature_and_an_unknown_chain_are_handled(server, evm, browser):
+    """4001 from the wallet is a message on the page; 4902 leads to wallet_addEthereumChain."""
+    added: list[dict] = []
+    forward = wallet_rpc(evm)
+
+    def picky_wallet(method: str, params: list) -> dict:
+        if method == "personal_sign":
+            return {"error": {"code": 4001, "message": "User rejected the request."}}
+        if method == "wallet_addEthereumChain":
+            added.append(params[0])
+            return {"result": None}
+        return forward(method, params)
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.expose_function("__walletRpc", picky_wallet)
+    page.add_init_script(PROVIDER)
+    page.goto(f"{server.url}/accounts/login/")
+    page.get_by_label("Email").fill("wallet@example.com")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{server.url}/wallet/")
+    page.get_by_role("button", name="Connect wallet").click()
+    expect(page.locator("[data-wallet-address]")).to_have_text(ADDRESS.lower())
+
+    page.get_by_role("button", name="Link to my account").click()
+    expect(page.locator("[data-wallet-message]")).to_have_text(
+        "You declined the request in your wallet."
+    )
+
+    page.get_by_label("Chain").select_option("137")
+    page.get_by_role("button", name="Switch chain").click()
+    expect(page.locator("[data-wallet-message]")).to_have_text("Added Polygon to your wallet.")
+    assert added and added[0]["chainId"] == "0x89"
+    assert added[0]["nativeCurrency"] == {"name": "POL", "symbol": "POL", "decimals": 18}
+    assert added[0]["rpcUrls"] == ["https://polygon-rpc.com"]
+    context.close()
