@@ -109,7 +109,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5)
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--client-procs", type=int, default=2)
-    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
+    parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
     args = parser.parse_args()
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/11")
 
@@ -144,7 +144,7 @@ def main() -> None:
                 "--port",
                 str(port),
                 "--ws",
-                "websockets",
+                "websockets-sansio",
                 "--log-level",
                 "warning",
                 "--no-access-log",
