@@ -40,6 +40,8 @@ async def client(
             except TimeoutError:
                 break
             arrived = time.time()
+            if not isinstance(raw, str):
+                continue
             # Only the stamp is read: parsing whole messages would make the clients, not
             # the server, the slow part of the measurement.
             if not raw.startswith('{"type": "prices"') and not raw.startswith('{"type":"prices"'):
