@@ -2,8 +2,10 @@
 
 By any moment of a month the feed may have spent the month's credits in proportion
 to the time elapsed, plus a small burst allowance, and never more than the month's
-total, whatever the number of users. Every upstream request spends one credit
-(counted per attempt, retries included), so the count errs on the safe side.
+total, whatever the number of users. Every request CoinGecko answers spends one
+credit (retries included, whatever the status), so the count errs on the safe side;
+a request that never reached it (no network) spends none, so a laptop offline for a
+day does not find its month's budget gone when it comes back.
 """
 
 from __future__ import annotations

@@ -138,14 +138,15 @@ class CoinGeckoClient:
         attempt = 0
         while True:
             attempt += 1
-            if self._on_request is not None:
-                self._on_request()
             try:
                 response = self.session.get(url, params=params, timeout=self.timeout)
             except requests.RequestException as error:
+                # Nothing reached CoinGecko (no network, DNS, refused): no credit spent.
                 failure = CoinGeckoError(f"{path}: {error.__class__.__name__}: {error}")
                 retry_after = None
             else:
+                if self._on_request is not None:
+                    self._on_request()  # CoinGecko answered: this call counts
                 if response.status_code == 200:
                     return self._json(path, response)
                 retry_after = _retry_after(response)

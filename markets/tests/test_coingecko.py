@@ -199,3 +199,17 @@ def test_every_attempt_is_counted(httpserver, sleeps):
     with pytest.raises(CoinGeckoError):
         counting.ping()
     assert len(counted) == len(httpserver.log) == 3
+
+
+def test_requests_that_never_reach_coingecko_spend_no_credit(sleeps):
+    counted: list[int] = []
+    offline = CoinGeckoClient(
+        base_url="http://127.0.0.1:9/api/v3",  # the discard port: connection refused
+        sleep=sleeps.append,
+        on_request=lambda: counted.append(1),
+    )
+
+    with pytest.raises(CoinGeckoError, match="ConnectionError"):
+        offline.ping()
+    assert counted == []
+    assert len(sleeps) == 2  # still retried, with backoff
