@@ -5,7 +5,8 @@ Tips are the averages of the 10th, 50th and 90th percentile rewards over the las
 blocks (zeros left out); when a chain reports no rewards, the node's
 ``eth_maxPriorityFeePerGas`` stands in. ``maxFeePerGas`` follows web3.py and ethers:
 2 x next base fee + tip. Costs are the expected ones (base fee + tip). Cached a few
-seconds per chain (``CHAIN_GAS_CACHE_SECONDS``).
+seconds per chain (``CHAIN_GAS_CACHE_SECONDS``): the fees, and the gas report whole, so
+its USD figure may lag a new price by that long.
 """
 
 from __future__ import annotations
@@ -71,6 +72,12 @@ def fees(chain: Chain, client: RpcClient) -> dict[str, Any]:
 
 
 def gas_report(chain: Chain, client: RpcClient) -> dict[str, Any]:
+    """The public gas figures of a chain, cached whole (USD included) like the fees, so a
+    cached answer costs neither a node call nor a database query."""
+    key = f"chains:gas:{chain.chain_id}"
+    cached = cache.get(key)
+    if cached is not None:
+        return dict(cached)
     figures = fees(chain, client)
     if figures["base_fee"] is not None:
         slow, standard, fast = figures["tips"]
@@ -80,13 +87,15 @@ def gas_report(chain: Chain, client: RpcClient) -> dict[str, Any]:
     else:
         per_gas, priority, base = figures["gas_price"], None, None
     cost = native(chain, TRANSFER_GAS * per_gas)
-    return {
+    report = {
         "chain_id": chain.chain_id,
         "base_fee_gwei": base,
         "priority_fee_gwei": priority,
         "gas_price_gwei": gwei(figures["gas_price"]),
         "transfer_cost": {"native": str(cost), "usd": usd_for(chain, cost)},
     }
+    cache.set(key, report, settings.CHAIN_GAS_CACHE_SECONDS)
+    return report
 
 
 def estimate(chain: Chain, client: RpcClient, transaction: dict[str, Any]) -> dict[str, Any]:

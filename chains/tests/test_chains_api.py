@@ -157,3 +157,31 @@ def test_gas_is_cached_per_chain(client, local_chain, settings, monkeypatch):
     client.get("/api/chains/1337/gas")
 
     assert first > 0 and len(calls) == first
+
+
+def test_a_cached_gas_report_asks_neither_the_node_nor_the_database(
+    client, local_chain, django_assert_num_queries
+):
+    first = client.get("/api/chains/1337/gas").json()
+
+    with django_assert_num_queries(0):
+        again = client.get("/api/chains/1337/gas")
+
+    assert again.json() == first
+
+
+def test_no_gas_cache_asks_the_node_every_time(client, local_chain, settings, monkeypatch):
+    settings.CHAIN_GAS_CACHE_SECONDS = 0
+    calls = []
+    original = RpcClient.call
+
+    def counting(self, method, params=None):
+        calls.append(method)
+        return original(self, method, params)
+
+    monkeypatch.setattr(RpcClient, "call", counting)
+    client.get("/api/chains/1337/gas")
+    first = len(calls)
+    client.get("/api/chains/1337/gas")
+
+    assert first > 0 and len(calls) == 2 * first
