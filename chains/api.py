@@ -301,8 +301,9 @@ class WalletTransactionsApi(APIView):
         transactions = list(
             WalletTransaction.objects.filter(user_id=int(request.user.pk or 0))[:100]
         )
-        for tx in transactions:
-            services.transaction_follow(tx)  # pending ones are looked up again
+        unreachable: set[int] = set()
+        for tx in transactions:  # pending ones are looked up again
+            services.transaction_follow(tx, unreachable=unreachable)
         return Response(WalletTransactionSerializer(transactions, many=True).data)
 
     @extend_schema(

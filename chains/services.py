@@ -157,26 +157,43 @@ def transaction_record(
             "The transaction was not sent from a wallet linked to your account.",
             field="hash",
         )
-    tx = WalletTransaction.objects.create(
-        user=user,
-        chain_id=chain_id,
-        hash=tx_hash.lower(),
-        from_address=sender,
-        to_address=to_checksum_address(found["to"]) if found.get("to") else "",
-        value_wei=int(found.get("value") or "0x0", 16),
-    )
+    try:
+        with transaction.atomic():
+            tx = WalletTransaction.objects.create(
+                user=user,
+                chain_id=chain_id,
+                hash=tx_hash.lower(),
+                from_address=sender,
+                to_address=to_checksum_address(found["to"]) if found.get("to") else "",
+                value_wei=int(found.get("value") or "0x0", 16),
+            )
+    except IntegrityError:
+        # The same hash recorded meanwhile (the page posting twice): the row that won.
+        tx = WalletTransaction.objects.get(chain_id=chain_id, hash=tx_hash.lower())
+        if tx.user_id != user.pk:
+            raise DomainError("not_found", "No such transaction.", status_code=404) from None
+        return tx, False
     transaction_follow(tx)
     return tx, True
 
 
-def transaction_follow(tx: WalletTransaction) -> WalletTransaction:
-    """Look the receipt up once; confirmed or failed when mined, else still pending."""
+def transaction_follow(
+    tx: WalletTransaction, *, unreachable: set[int] | None = None
+) -> WalletTransaction:
+    """Look the receipt up once; confirmed or failed when mined, else still pending.
+
+    ``unreachable`` collects the chains whose node failed, so a caller following many
+    transactions asks a failing node once, not once per transaction."""
     chain = chain_get(tx.chain_id)
     if tx.status != TxStatus.PENDING or chain is None or not chain.rpc_url:
+        return tx
+    if unreachable is not None and tx.chain_id in unreachable:
         return tx
     try:
         receipt = RpcClient(chain.rpc_url).receipt(tx.hash)
     except RpcError:
+        if unreachable is not None:
+            unreachable.add(tx.chain_id)
         return tx  # try again on the next read
     if receipt is None or receipt.get("blockNumber") is None:
         return tx

@@ -112,3 +112,58 @@ def test_balances_of_a_linked_address(api, local_chain):
     assert [row["chain_id"] for row in rows] == [1337]
     assert int(rows[0]["balance_wei"]) > 0 and rows[0]["symbol"] == "ETH"
     assert api.get(f"/api/wallets/{RECEIVER}/balances").status_code == 404
+
+
+def test_a_hash_recorded_meanwhile_is_returned_not_a_500(api, local_chain, monkeypatch):
+    tx_hash = send(local_chain)
+    user = User.objects.get(email="sender@example.com")
+    original = RpcClient.transaction
+
+    def racing(self, found_hash):
+        # Another request (the page posting twice) records the hash during our lookup.
+        WalletTransaction.objects.create(
+            user=user,
+            chain_id=1337,
+            hash=found_hash.lower(),
+            from_address=SENDER,
+            to_address=RECEIVER,
+            value_wei=10**15,
+        )
+        return original(self, found_hash)
+
+    monkeypatch.setattr(RpcClient, "transaction", racing)
+
+    response = api.post(
+        "/api/wallets/transactions", {"chain_id": 1337, "hash": tx_hash}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["hash"] == tx_hash.lower()
+    assert WalletTransaction.objects.count() == 1
+
+
+def test_a_dead_node_is_asked_once_per_history_read(api, settings, monkeypatch):
+    settings.CHAIN_RPC_URLS = {1337: "http://127.0.0.1:9"}  # nothing listens there
+    user = User.objects.get(email="sender@example.com")
+    for n in range(3):
+        WalletTransaction.objects.create(
+            user=user,
+            chain_id=1337,
+            hash=f"0x{n:064x}",
+            from_address=SENDER,
+            to_address=RECEIVER,
+            value_wei=1,
+        )
+    calls = []
+    original = RpcClient.call
+
+    def counting(self, method, params=None):
+        calls.append(method)
+        return original(self, method, params)
+
+    monkeypatch.setattr(RpcClient, "call", counting)
+
+    rows = api.get("/api/wallets/transactions").json()
+
+    assert [row["status"] for row in rows] == ["pending"] * 3
+    assert calls == ["eth_getTransactionReceipt"]

@@ -20,7 +20,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, every: float = 0, **options: Any) -> None:
         while True:
             pending = list(WalletTransaction.objects.filter(status=TxStatus.PENDING))
-            done = sum(transaction_follow(tx).status != TxStatus.PENDING for tx in pending)
+            unreachable: set[int] = set()
+            done = sum(
+                transaction_follow(tx, unreachable=unreachable).status != TxStatus.PENDING
+                for tx in pending
+            )
             self.stdout.write(f"{done} of {len(pending)} pending transaction(s) settled.")
             if not every:
                 return
