@@ -74,6 +74,7 @@ def test_link_list_and_unlink(owner):
 
     assert api.delete(f"/api/wallets/{account.address.lower()}").status_code == 204
     assert api.get("/api/wallets").json() == []
+    assert AuditEvent.objects.filter(action="wallet_unlinked", user=owner).exists()
     assert api.delete(f"/api/wallets/{account.address}").status_code == 404
 
 
