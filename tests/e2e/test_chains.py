@@ -5,6 +5,7 @@ with Sign-In with Ethereum, sees gas, sends a transfer and finds it confirmed.""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -18,7 +19,8 @@ from tests.servers import asgi_server
 
 pytestmark = pytest.mark.e2e
 ADDRESS, KEY = ACCOUNTS[0]
-RECEIVER, _ = ACCOUNTS[1]
+RECEIVER, RECEIVER_KEY = ACCOUNTS[1]
+EMAIL, PASSWORD = "wallet@example.com", "correct horse battery"
 
 PROVIDER = """
 (() => {
@@ -52,12 +54,55 @@ def server(tmp_path_factory, evm):
         yield live
 
 
-def wallet_rpc(evm_url: str):
+@pytest.fixture(scope="module")
+def account(server, browser) -> str:
+    """One verified account for this module, signed up through the pages, so each test
+    can run on its own (``-k``) and in any order."""
+    context = browser.new_context()
+    sign_up_and_verify(
+        context.new_page(), server.url, email=EMAIL, name="Vitalik Tester", password=PASSWORD
+    )
+    context.close()
+    return EMAIL
+
+
+def log_in(page, base: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/markets/")
+
+
+def link_through_the_api(base: str, address: str, key: str) -> None:
+    """Link an address to the account the way a script would: JWT, nonce, SIWE."""
+    session = requests.Session()
+    login = session.post(
+        f"{base}/api/auth/login", json={"email": EMAIL, "password": PASSWORD}, timeout=10
+    )
+    session.headers["Authorization"] = f"Bearer {login.json()['access']}"
+    nonce = session.post(f"{base}/api/wallets/nonce", timeout=10).json()["nonce"]
+    host = base.removeprefix("http://")
+    message = (
+        f"{host} wants you to sign in with your Ethereum account:\n{address}\n\n"
+        "Link this wallet to your CryptoVault account.\n\n"
+        f"URI: {base}/wallet/\nVersion: 1\nChain ID: 1337\nNonce: {nonce}\n"
+        f"Issued At: {datetime.now(UTC).isoformat()}"
+    )
+    signed = Account.sign_message(encode_defunct(text=message), private_key=key)
+    signature = "0x" + signed.signature.hex().removeprefix("0x")
+    response = session.post(
+        f"{base}/api/wallets", json={"message": message, "signature": signature}, timeout=10
+    )
+    assert response.status_code in (200, 201), response.text
+
+
+def wallet_rpc(evm_url: str, address: str = ADDRESS, key: str = KEY):
     def handle(method: str, params: list) -> dict:
         if method in ("eth_requestAccounts", "eth_accounts"):
-            return {"result": [ADDRESS.lower()]}
+            return {"result": [address.lower()]}
         if method == "personal_sign":
-            signed = Account.sign_message(encode_defunct(hexstr=params[0]), private_key=KEY)
+            signed = Account.sign_message(encode_defunct(hexstr=params[0]), private_key=key)
             return {"result": "0x" + signed.signature.hex().removeprefix("0x")}
         if method == "wallet_switchEthereumChain":
             return (
@@ -71,18 +116,11 @@ def wallet_rpc(evm_url: str):
     return handle
 
 
-def test_connect_link_gas_send_confirmed(server, evm, watched_page):
+def test_connect_link_gas_send_confirmed(server, evm, account, watched_page):
     page, base = watched_page, server.url
     page.expose_function("__walletRpc", wallet_rpc(evm))
     page.add_init_script(PROVIDER)
-
-    sign_up_and_verify(
-        page,
-        base,
-        email="wallet@example.com",
-        name="Vitalik Tester",
-        password="correct horse battery",
-    )
+    log_in(page, base)
 
     page.goto(f"{base}/wallet/")
     page.get_by_role("button", name="Connect wallet").click()
@@ -109,23 +147,22 @@ def test_connect_link_gas_send_confirmed(server, evm, watched_page):
     assert page.problems.all() == []
 
 
-def test_without_a_wallet_the_page_says_so(server, watched_page):
+def test_without_a_wallet_the_page_says_so(server, account, watched_page):
     page = watched_page
-    page.goto(f"{server.url}/accounts/login/")
-    page.get_by_label("Email").fill("wallet@example.com")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, server.url)
     page.goto(f"{server.url}/wallet/")
 
     expect(page.locator("[data-wallet-message]")).to_contain_text("No browser wallet found")
     expect(page.get_by_role("button", name="Connect wallet")).to_be_disabled()
 
 
-def test_log_in_with_the_linked_wallet(server, evm, browser):
-    # A fresh browser context: logged out, the same wallet as in the first test.
+def test_log_in_with_the_linked_wallet(server, evm, account, browser):
+    # A fresh browser context (logged out) with a wallet holding an address the
+    # account linked through the API.
+    link_through_the_api(server.url, RECEIVER, RECEIVER_KEY)
     context = browser.new_context()
     page = context.new_page()
-    page.expose_function("__walletRpc", wallet_rpc(evm))
+    page.expose_function("__walletRpc", wallet_rpc(evm, RECEIVER, RECEIVER_KEY))
     page.add_init_script(PROVIDER)
 
     page.goto(f"{server.url}/accounts/login/")
@@ -137,7 +174,7 @@ def test_log_in_with_the_linked_wallet(server, evm, browser):
     context.close()
 
 
-def test_a_declined_signature_and_an_unknown_chain_are_handled(server, evm, browser):
+def test_a_declined_signature_and_an_unknown_chain_are_handled(server, evm, account, browser):
     """4001 from the wallet is a message on the page; 4902 leads to wallet_addEthereumChain."""
     added: list[dict] = []
     forward = wallet_rpc(evm)
@@ -154,10 +191,7 @@ def test_a_declined_signature_and_an_unknown_chain_are_handled(server, evm, brow
     page = context.new_page()
     page.expose_function("__walletRpc", picky_wallet)
     page.add_init_script(PROVIDER)
-    page.goto(f"{server.url}/accounts/login/")
-    page.get_by_label("Email").fill("wallet@example.com")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, server.url)
     page.goto(f"{server.url}/wallet/")
     page.get_by_role("button", name="Connect wallet").click()
     expect(page.locator("[data-wallet-address]")).to_have_text(ADDRESS.lower())
