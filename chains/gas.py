@@ -36,6 +36,11 @@ def native(chain: Chain, wei: int) -> Decimal:
     )
 
 
+def plain(amount: Decimal) -> str:
+    """A decimal without trailing zeros or an exponent: 0.000039375, not 3.9375E-5."""
+    return format(amount.normalize(), "f")
+
+
 def usd_for(chain: Chain, amount: Decimal) -> str | None:
     if chain.coin_id is None:
         return None
@@ -92,7 +97,7 @@ def gas_report(chain: Chain, client: RpcClient) -> dict[str, Any]:
         "base_fee_gwei": base,
         "priority_fee_gwei": priority,
         "gas_price_gwei": gwei(figures["gas_price"]),
-        "transfer_cost": {"native": str(cost), "usd": usd_for(chain, cost)},
+        "transfer_cost": {"native": plain(cost), "usd": usd_for(chain, cost)},
     }
     cache.set(key, report, settings.CHAIN_GAS_CACHE_SECONDS)
     return report
@@ -112,6 +117,6 @@ def estimate(chain: Chain, client: RpcClient, transaction: dict[str, Any]) -> di
         "gas_limit": gas_limit,
         "max_fee_per_gas_wei": str(max_fee),
         "max_priority_fee_per_gas_wei": str(tip),
-        "cost_native": str(cost),
+        "cost_native": plain(cost),
         "cost_usd": usd_for(chain, cost),
     }

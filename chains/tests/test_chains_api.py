@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -85,6 +86,7 @@ def test_estimate_of_a_plain_transfer_is_21000_gas(client, local_chain):
     assert body["gas_limit"] == 21000
     assert int(body["max_fee_per_gas_wei"]) > int(body["max_priority_fee_per_gas_wei"]) > 0
     assert Decimal(body["cost_native"]) > 0
+    assert re.fullmatch(r"0\.\d*[1-9]", body["cost_native"])  # no trailing zeros, no exponent
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,8 @@ import { api, explain, findProvider, signIn } from "./wallet-common.js";
 
 const root = document.querySelector("[data-wallet]");
 const $ = (name) => root.querySelector(`[data-${name}]`);
-const state = { provider: null, account: null, chainId: null };
+const state = { provider: null, account: null, chainId: null, historyTimer: null };
+const PENDING_POLL_MS = 5000;
 const UNKNOWN_CHAIN = 4902;
 
 function say(text, kind = "info") {
@@ -34,6 +35,7 @@ async function refresh() {
   const option = chainOption(state.chainId);
   $("wallet-address").textContent = state.account ?? "—";
   $("wallet-chain").textContent = option ? `${option.dataset.name} (${state.chainId})` : state.chainId ? `Unsupported chain ${state.chainId}` : "—";
+  if (option) $("wallet-chain-select").value = option.value;
   for (const name of ["wallet-switch", "wallet-link", "send-submit"]) $(name).disabled = !state.account;
   if (!state.account) return;
   $("send-symbol").textContent = option?.dataset.symbol ?? "ETH";
@@ -116,14 +118,38 @@ async function link() {
     const wallet = await api("/api/wallets", { method: "POST", body: { message, signature } });
     const list = $("wallet-linked");
     list.querySelector("[data-empty]")?.remove();
-    if (![...list.children].some((li) => li.textContent.includes(wallet.address))) {
-      const item = document.createElement("li");
-      item.className = "mono";
-      item.textContent = wallet.address;
-      list.append(item);
-    }
+    if (![...list.children].some((li) => li.dataset.linkedAddress === wallet.address)) list.append(linkedItem(wallet));
     say(`Linked ${wallet.address} to your account.`, "ok");
   } catch (error) {
+    say(explain(error), "error");
+  }
+}
+
+function linkedItem(wallet) {
+  const item = document.createElement("li");
+  item.dataset.linkedAddress = wallet.address;
+  const address = Object.assign(document.createElement("span"), { className: "mono", textContent: wallet.address });
+  const chain = Object.assign(document.createElement("span"), { className: "muted small", textContent: `(chain ${wallet.chain_id})` });
+  const button = Object.assign(document.createElement("button"), { type: "button", className: "button button-ghost button-compact", textContent: "Unlink" });
+  button.dataset.unlink = wallet.address;
+  button.setAttribute("aria-label", `Unlink ${wallet.address}`);
+  item.append(address, " ", chain, " ", button);
+  return item;
+}
+
+async function unlink(event) {
+  const button = event.target.closest("button[data-unlink]");
+  if (!button) return;
+  const address = button.dataset.unlink;
+  button.disabled = true;
+  try {
+    await api(`/api/wallets/${address}`, { method: "DELETE" });
+    button.closest("li").remove();
+    const list = $("wallet-linked");
+    if (!list.children.length) list.append(Object.assign(document.createElement("li"), { className: "muted", textContent: "None yet." }));
+    say(`Unlinked ${address}.`, "ok");
+  } catch (error) {
+    button.disabled = false;
     say(explain(error), "error");
   }
 }
@@ -163,16 +189,24 @@ async function send(event) {
   }
 }
 
+function value(tx) {
+  const option = chainOption(tx.chain_id);
+  return `${fromWei(BigInt(tx.value_wei), Number(option?.dataset.decimals ?? 18))} ${option?.dataset.symbol ?? ""}`.trim();
+}
+
+// Pending transactions are looked up again every few seconds until they settle.
 async function history() {
+  window.clearTimeout(state.historyTimer);
   try {
     const rows = await api("/api/wallets/transactions");
     const body = $("history").querySelector("tbody");
     if (!rows.length) return;
+    if (rows.some((tx) => tx.status === "pending")) state.historyTimer = window.setTimeout(history, PENDING_POLL_MS);
     body.replaceChildren(
       ...rows.map((tx) => {
         const tr = document.createElement("tr");
         tr.dataset.hash = tx.hash;
-        for (const [text, cls] of [[`${tx.hash.slice(0, 10)}…`, "mono"], [String(tx.chain_id), ""], [tx.to_address, "mono"], [tx.value_wei, "num mono"], [tx.status, ""], [tx.gas_used ?? "—", "num mono"]]) {
+        for (const [text, cls] of [[`${tx.hash.slice(0, 10)}…`, "mono"], [String(tx.chain_id), ""], [tx.to_address, "mono"], [value(tx), "num mono"], [tx.status, ""], [tx.gas_used ?? "—", "num mono"]]) {
           const td = document.createElement("td");
           td.textContent = text;
           td.className = cls;
@@ -208,6 +242,7 @@ if (root) {
   $("wallet-switch").addEventListener("click", switchChain);
   $("wallet-link").addEventListener("click", link);
   $("send-form").addEventListener("submit", send);
+  $("wallet-linked").addEventListener("click", unlink);
   window.setInterval(() => state.account && loadGas(), 15000);
   history();
 }

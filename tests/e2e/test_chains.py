@@ -14,6 +14,7 @@ from eth_account.messages import encode_defunct
 from playwright.sync_api import expect
 
 from chains.local_evm import ACCOUNTS, ganache
+from chains.rpc import RpcClient
 from tests.e2e.conftest import screenshot, sign_up_and_verify
 from tests.servers import asgi_server
 
@@ -207,4 +208,53 @@ def test_a_declined_signature_and_an_unknown_chain_are_handled(server, evm, acco
     assert added and added[0]["chainId"] == "0x89"
     assert added[0]["nativeCurrency"] == {"name": "POL", "symbol": "POL", "decimals": 18}
     assert added[0]["rpcUrls"] == ["https://polygon-rpc.com"]
+    context.close()
+
+
+def test_a_pending_transfer_settles_on_the_page_without_a_reload(server, evm, account, browser):
+    link_through_the_api(server.url, ADDRESS, KEY)
+    context = browser.new_context()
+    page = context.new_page()
+    page.expose_function("__walletRpc", wallet_rpc(evm))
+    page.add_init_script(PROVIDER)
+    log_in(page, server.url)
+    page.goto(f"{server.url}/wallet/")
+    page.get_by_role("button", name="Connect wallet").click()
+    expect(page.locator("[data-wallet-chain]")).to_contain_text("1337")
+
+    node = RpcClient(evm)
+    node.call("miner_stop")  # as on a real chain, the transfer waits for a block
+    try:
+        page.get_by_label("To address").fill(RECEIVER)
+        page.get_by_label(re.compile("Amount")).fill("0.002")
+        page.get_by_role("button", name="Review and send").click()
+        expect(page.locator("[data-wallet-message]")).to_contain_text("Sent: 0x")
+        sent = page.locator("[data-wallet-message]").inner_text().removeprefix("Sent: ")
+        row = page.locator(f'[data-history] tr[data-hash="{sent.lower()}"]')
+        expect(row).to_contain_text("pending")
+        expect(row).to_contain_text("0.002 ETH")
+    finally:
+        node.call("miner_start")
+    node.call("evm_mine")
+
+    expect(row).to_contain_text("confirmed", timeout=15_000)
+    context.close()
+
+
+def test_unlink_an_address_from_the_page(server, account, browser):
+    spare = Account.create()
+    link_through_the_api(server.url, spare.address, spare.key.hex())
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, server.url)
+    page.goto(f"{server.url}/wallet/")
+    linked = page.locator("[data-wallet-linked]")
+    expect(linked).to_contain_text(spare.address)
+
+    page.get_by_role("button", name=f"Unlink {spare.address}").click()
+
+    expect(page.locator("[data-wallet-message]")).to_have_text(f"Unlinked {spare.address}.")
+    expect(linked).not_to_contain_text(spare.address)
+    page.reload()
+    expect(page.locator("[data-wallet-linked]")).not_to_contain_text(spare.address)
     context.close()
