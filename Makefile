@@ -74,12 +74,13 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js $(VENDOR)/
 	@touch $@
 
-# Load benchmarks (figures, not tests; see bench/README.md). The markets ones need Redis.
+# Load benchmarks (figures, not tests; see bench/README.md). They need Redis; chains_gas needs npm's ganache.
 bench: setup
 	$(PY) bench/health_live.py
 	$(PY) bench/markets_http.py
 	$(PY) bench/markets_upstream.py
 	$(PY) bench/markets_ws.py
+	$(PY) bench/chains_gas.py
 
 # The trading benches need PostgreSQL; they recreate the database named in BENCH_DATABASE_URL.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cryptovault_bench

@@ -23,7 +23,32 @@ def _fresh_caches():
 
 
 @pytest.fixture(autouse=True)
+def _one_rate_limit_window(monkeypatch):
+    """django-ratelimit counts in fixed windows of wall-clock time: a test that made
+    its N allowed requests across a window edge would see the count restart and
+    flake. Its clock stands still during a test, so every count lands in one window."""
+    import time
+    from types import SimpleNamespace
+
+    import django_ratelimit.core
+
+    now = time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: now))
+
+
+@pytest.fixture(autouse=True)
 def _offline_prices(settings):
     """No test reaches CoinGecko: prices are simulated unless a test points at a stub."""
     settings.PRICE_SOURCE = "simulated"
     settings.COINGECKO_BASE_URL = "http://127.0.0.1:9/api/v3"  # discard port: refused
+
+
+@pytest.fixture
+async def close_executor_connections():
+    """Async tests query through asgiref's executor thread: close its connection
+    afterwards, or PostgreSQL refuses to drop the test database at the end."""
+    yield
+    from channels.db import database_sync_to_async
+    from django.db import connections
+
+    await database_sync_to_async(connections.close_all)()

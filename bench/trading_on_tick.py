@@ -2,8 +2,9 @@
 
 Seeds 100,000 open limit buys of bitcoin (spread over 200 users, limits from $1 up,
 each with its USD held as the engine would), then times a tick that crosses none
-(index-driven: target <= 10 ms) and a tick that crosses exactly 1,000 (each filled
-in its own transaction with its locks, ledger entries and audit event: target <= 2 s).
+(index-driven: target <= 10 ms) and a tick that crosses exactly 1,000 (settled in
+batches of ``trading.services.FILL_BATCH`` orders, each batch one transaction with its
+row locks, ledger entries and audit events: target <= 2 s).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cryptovault_bench \\
         .venv/bin/python bench/trading_on_tick.py

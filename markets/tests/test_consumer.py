@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
@@ -14,20 +13,10 @@ from cryptovault.asgi import application
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.asyncio,
-    pytest.mark.usefixtures("tracked_coins"),
+    pytest.mark.usefixtures("tracked_coins", "close_executor_connections"),
 ]
 
 HEADERS = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
-
-
-@pytest.fixture(autouse=True)
-async def close_consumer_connections():
-    """The consumer's queries run in asgiref's executor thread: close its connection
-    afterwards, or PostgreSQL refuses to drop the test database at the end."""
-    yield
-    from django.db import connections
-
-    await database_sync_to_async(connections.close_all)()
 
 
 async def connected() -> WebsocketCommunicator:

@@ -17,7 +17,7 @@ from trading.tests.conftest import make_trader, set_price
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.asyncio,
-    pytest.mark.usefixtures("tracked_coins", "settings_trading"),
+    pytest.mark.usefixtures("tracked_coins", "settings_trading", "close_executor_connections"),
 ]
 
 
