@@ -1,6 +1,7 @@
 """A bare ``websockets`` broadcast server: the floor bench/markets_ws.py compares with.
 
-Each line on stdin makes it broadcast one prices-shaped message stamped with now.
+Like the ``ws`` process of the Procfile, it declines permessage-deflate. Each line on
+stdin makes it broadcast one prices-shaped message stamped with now.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ async def main(port: int) -> None:
         finally:
             clients.discard(ws)
 
-    async with websockets.serve(handler, "127.0.0.1", port, max_queue=None):
+    async with websockets.serve(handler, "127.0.0.1", port, max_queue=None, compression=None):
         loop = asyncio.get_running_loop()
         print("listening", flush=True)
         while True:

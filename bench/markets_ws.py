@@ -86,6 +86,7 @@ def run_case(
     for _ in range(args.messages):
         publish()
         time.sleep(args.interval)
+    memory_after = rss_mb(server_pid)
     delays: list[float] = []
     for proc in clients:
         result = json.loads(proc.stdout.readline())
@@ -99,7 +100,7 @@ def run_case(
         f"{name:<34} clients {connected}/{args.clients} "
         f"(failed {failed}, {connect_seconds:.1f}s to connect)  "
         f"p50 {p50:.0f} ms  p99 {p99:.0f} ms  max {worst:.0f} ms  "
-        f"lost {lost}/{expected}  server RSS {memory} MB"
+        f"lost {lost}/{expected}  server RSS {memory} MB connected, {memory_after} MB after"
     )
 
 
@@ -148,6 +149,8 @@ def main() -> None:
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                "--ws-per-message-deflate",  # as in the Procfile
+                "false",
             ],
         }[args.server]
         server = subprocess.Popen(

@@ -16,13 +16,10 @@ from urllib.parse import urlsplit
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from eth_account import Account
-from eth_account.messages import encode_defunct
-from eth_utils import is_checksum_address, to_checksum_address
-
-__all__ = ["SiweError", "SiweMessage", "parse", "to_checksum_address", "verify"]
 
 from cryptovault.errors import DomainError
+
+__all__ = ["SiweError", "SiweMessage", "parse", "to_checksum_address", "verify"]
 
 HEADER = re.compile(r"^(?P<domain>[^\s]+) wants you to sign in with your Ethereum account:$")
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -37,6 +34,25 @@ FIELDS = {
     "Request ID": "request_id",
 }
 CLOCK_SKEW = timedelta(minutes=2)
+
+# eth-account and eth-utils (with pydantic) weigh about 20 MB in memory: they are loaded
+# when an address or a signature is first checked, not in every process that imports
+# the URLconf (the websocket process never does either).
+
+
+def to_checksum_address(address: str) -> str:
+    """The EIP-55 form of an address (eth-utils); ValueError when it is not one."""
+    from eth_utils import to_checksum_address as checksum
+
+    return str(checksum(address))
+
+
+def recover_signer(text: str, signature: str) -> str:
+    """The checksummed address that signed ``text`` with ``personal_sign`` (EIP-191)."""
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
+    return str(Account.recover_message(encode_defunct(text=text), signature=signature))
 
 
 class SiweError(DomainError):
@@ -146,7 +162,7 @@ def verify(
     if message.address != to_checksum_address(message.address) and not message.address.islower():
         raise SiweError("siwe_invalid", "The address is not EIP-55 checksummed.", field="message")
     try:
-        signer = Account.recover_message(encode_defunct(text=text), signature=signature)
+        signer = recover_signer(text, signature)
     except Exception:  # malformed signatures raise many types in eth-keys
         raise SiweError(
             "signature_invalid", "The signature is malformed.", field="signature"
@@ -157,5 +173,4 @@ def verify(
             "The signature is not from the message's address.",
             field="signature",
         )
-    assert is_checksum_address(signer)
     return message

@@ -9,6 +9,7 @@ start-up with one line naming the variable (see ``cryptovault.config``).
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -136,8 +137,12 @@ USD_DISPLAY_QUANTUM = Decimal(1).scaleb(-USD_DISPLAY_PLACES)  # Decimal("0.01")
 API_VERSION = "1"
 
 # --- Applications -------------------------------------------------------------
+# daphne's app gives `runserver` its ASGI version (HTTP and websockets in one dev
+# process). It loads Twisted (~40 MB of memory) on import, which the production
+# processes (gunicorn and uvicorn, see the Procfile) never use: only runserver has it.
+DEV_SERVER = sys.argv[1:2] == ["runserver"]
 INSTALLED_APPS = [
-    "daphne",  # Channels' ASGI server: `runserver` serves HTTP and websockets
+    *(["daphne"] if DEV_SERVER else []),
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -107,6 +107,10 @@ def _snapshot() -> dict[str, Any]:
 
 
 class PricesConsumer(AsyncWebsocketConsumer):
+    # Broadcasts reach a consumer through its process's LocalFanout, never through a
+    # channel of its own: with no layer, Channels creates no channel and runs no second
+    # receive task per socket (thousands of sockets share one process).
+    channel_layer_alias = None
     coins: frozenset[str] | None = None
 
     async def connect(self) -> None:
