@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from markets.models import Coin, PriceTick, QuotaUsage
@@ -11,6 +12,8 @@ class CoinAdmin(admin.ModelAdmin):
     list_filter = ["is_tracked"]
     search_fields = ["id", "symbol", "name"]
     ordering = ["rank", "id"]
+    # Image links typed without a scheme are https (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(PriceTick)

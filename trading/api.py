@@ -153,7 +153,11 @@ class PortfolioHistoryApi(APIView):
 def _when(value: str | None, field: str) -> Any:
     if not value:
         return None
-    parsed = parse_datetime(value) or parse_date(value)
+    try:
+        # A bare date first: parse_datetime would read it as a naive midnight.
+        parsed = parse_date(value) or parse_datetime(value)
+    except ValueError:  # well formed, but no such day or time (2026-02-30)
+        parsed = None
     if parsed is None:
         raise ValidationError({field: ["Use an ISO-8601 date or date-time."]})
     return parsed

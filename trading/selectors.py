@@ -38,8 +38,10 @@ def orders_for(
 
 
 def _moment(value: Any) -> Any:
-    """Dates mean midnight UTC; datetimes are taken as given."""
-    if isinstance(value, date) and not isinstance(value, datetime):
+    """Dates mean midnight UTC; datetimes without an offset are UTC too."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
         return datetime.combine(value, time.min, tzinfo=UTC)
     return value
 

@@ -189,7 +189,12 @@ def test_transactions_are_paginated_filtered_and_exported(api):
     assert api.get("/api/transactions?kind=fee").json()["count"] == 1
     assert api.get("/api/transactions?asset=bitcoin").json()["count"] == 1
     assert api.get("/api/transactions?since=2999-01-01").json()["count"] == 0
+    assert api.get("/api/transactions?since=2999-01-01T00:00").json()["count"] == 0
+    assert api.get("/api/transactions?until=2000-01-01T00:00:00Z").json()["count"] == 0
     assert api.get("/api/transactions?since=yesterday").status_code == 400
+    assert api.get("/api/transactions?since=2026-02-30").json()["errors"] == {
+        "since": ["Use an ISO-8601 date or date-time."]
+    }
     assert api.get("/api/transactions?kind=gift").status_code == 400
 
     export = api.get("/api/transactions/export.csv?kind=fee")
