@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from cryptovault.dates import parse_moment
 from cryptovault.errors import DomainError
 
 __all__ = ["SiweError", "SiweMessage", "parse", "to_checksum_address", "verify"]
@@ -76,7 +76,7 @@ class SiweMessage:
 def _time(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
-    parsed = parse_datetime(value)
+    parsed = parse_moment(value)
     if parsed is None or parsed.tzinfo is None:
         raise SiweError("siwe_invalid", f"{name} is not an RFC 3339 date-time.", field="message")
     return parsed

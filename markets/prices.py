@@ -28,8 +28,8 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from cryptovault.dates import parse_moment
 from cryptovault.errors import DomainError
 from markets import budget
 from markets.coingecko import CoinGeckoClient, CoinGeckoError
@@ -229,7 +229,7 @@ def _board_from_upstream(coins: list[Coin], rows: list[dict[str, Any]], now: dat
         if row is None or price is None:
             logger.warning("CoinGecko returned no price for %s", coin.id)
             continue
-        updated = parse_datetime(str(row.get("last_updated") or "")) or now
+        updated = parse_moment(str(row.get("last_updated") or "")) or now
         change = row.get("price_change_percentage_24h")
         spark = (row.get("sparkline_in_7d") or {}).get("price") or []
         fields = {
@@ -534,7 +534,7 @@ def ticks_prune(*, now: datetime | None = None) -> int:
 
 
 def price_age_seconds(row: dict[str, Any], now: datetime | None = None) -> float | None:
-    updated = parse_datetime(row.get("last_updated") or "")
+    updated = parse_moment(row.get("last_updated") or "")
     if updated is None:
         return None
     now = timezone.now() if now is None else now

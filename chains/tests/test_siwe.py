@@ -125,6 +125,8 @@ def test_another_users_nonce_is_refused(owner):
         ({"chain_id": "31337"}, "chain_unsupported"),
         ({"expiration": "2020-01-01T00:00:00Z"}, "expired"),
         ({"issued_at": "2020-01-01T00:00:00Z"}, "expired"),
+        ({"issued_at": "2026-02-30T00:00:00Z"}, "siwe_invalid"),  # no such day
+        ({"expiration": "2026-01-01T25:00:00Z"}, "siwe_invalid"),  # no such hour
     ],
 )
 def test_rejections(owner, overrides, code):

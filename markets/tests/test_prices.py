@@ -128,6 +128,18 @@ def test_missing_coins_in_the_answer_are_left_out_not_invented(coingecko):
     assert [row["id"] for row in board["coins"]] == ["bitcoin", "ethereum", "tether"]
 
 
+def test_an_impossible_update_time_upstream_is_read_as_now(coingecko):
+    payload = markets_payload()
+    payload[0]["last_updated"] = "2026-02-30T12:00:00.000Z"  # no such day
+    coingecko.expect_request("/api/v3/coins/markets").respond_with_json(payload)
+
+    board = prices.prices_board()
+
+    assert board["source"] == "coingecko"
+    assert board["coins"][0]["price_usd"] == "64250.12000000"
+    assert prices.price_age_seconds(board["coins"][0]) < 5
+
+
 def test_simulated_mode_never_calls_upstream(coingecko, settings):
     settings.PRICE_SOURCE = "simulated"
 
