@@ -14,8 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# CI runs the server, the local chain and Chromium on two shared cores: give a page
+# 10 s (Playwright's default is 5 s) to show what a user would see.
+expect.set_options(timeout=10_000)
 
 CHROMIUM = "/usr/bin/chromium"
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
