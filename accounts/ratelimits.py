@@ -2,7 +2,8 @@
 
 Counted per client IP (see ``cryptovault.client_ip``) on the shared cache, so they
 hold across processes when the cache is Redis. A page and its API endpoint share
-one group: switching between them does not double the allowance.
+one group: switching between them does not double the allowance. The admin login
+counts in the ``login`` group too (one door, one rule set).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.utils.decorators import method_decorator
-from django_ratelimit.decorators import ratelimit
+
+from cryptovault.limits import limited
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -22,18 +24,13 @@ RATES = {
     "login": "10/m",
     "forgot": "3/m",
     "reset": "5/m",
+    "password_change": "10/m",
 }
 
 
 def limit(name: str) -> Callable[[F], F]:
     """Decorator for a view function: POSTs limited per client IP."""
-    return ratelimit(
-        group=f"auth:{name}",
-        key="cryptovault.client_ip.client_ip_key",
-        rate=RATES[name],
-        method="POST",
-        block=True,
-    )
+    return limited(f"auth:{name}", RATES[name], methods=("POST",))
 
 
 def limit_method(name: str) -> Callable[[F], F]:

@@ -8,6 +8,7 @@ form errors.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -216,6 +217,32 @@ def _lockout_key(email: str) -> str:
     return f"login-failures:{account_secrets.token_hash(email)}"
 
 
+def login_lockout_check(*, email: str, request: HttpRequest | None = None) -> None:
+    """Refuse any login to ``email`` while it is locked out, whatever the door
+    (password page, API, admin, wallet): the lockout belongs to the account."""
+    if (_counters().get(_lockout_key(email)) or 0) >= LOGIN_LOCKOUT_FAILURES:
+        audit_record(action="login_locked_out", email=email, request=request)
+        raise DomainError(
+            "account_locked",
+            "Too many failed logins for this account. Try again in 15 minutes.",
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        )
+
+
+def login_failure_record(*, email: str, request: HttpRequest | None = None, **data: Any) -> int:
+    """Count one failed login for ``email`` (toward its lockout) and audit it."""
+    key = _lockout_key(email)
+    counters = _counters()
+    counters.add(key, 0, timeout=LOGIN_LOCKOUT_SECONDS)
+    try:
+        failures = counters.incr(key)
+    except ValueError:  # expired between add and incr
+        counters.set(key, 1, timeout=LOGIN_LOCKOUT_SECONDS)
+        failures = 1
+    audit_record(action="login_failed", email=email, request=request, failures=failures, **data)
+    return int(failures)
+
+
 def user_login(*, email: str, password: str, request: HttpRequest | None = None) -> User:
     """Check credentials, with a per-address lockout after repeated failures.
 
@@ -223,24 +250,10 @@ def user_login(*, email: str, password: str, request: HttpRequest | None = None)
     attacker nothing; wrong email and wrong password give the same error.
     """
     email = email_normalize(email)
-    key = _lockout_key(email)
-    counters = _counters()
-    if (counters.get(key) or 0) >= LOGIN_LOCKOUT_FAILURES:
-        audit_record(action="login_locked_out", email=email, request=request)
-        raise DomainError(
-            "account_locked",
-            "Too many failed logins for this account. Try again in 15 minutes.",
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-        )
+    login_lockout_check(email=email, request=request)
     user = authenticate(request, username=email, password=password)
     if user is None:
-        counters.add(key, 0, timeout=LOGIN_LOCKOUT_SECONDS)
-        try:
-            failures = counters.incr(key)
-        except ValueError:  # expired between add and incr
-            counters.set(key, 1, timeout=LOGIN_LOCKOUT_SECONDS)
-            failures = 1
-        audit_record(action="login_failed", email=email, request=request, failures=failures)
+        login_failure_record(email=email, request=request)
         raise DomainError(
             "invalid_credentials",
             "The email or password is not right.",
@@ -254,7 +267,7 @@ def user_login(*, email: str, password: str, request: HttpRequest | None = None)
             "Verify your email first: we sent you a code.",
             status_code=status.HTTP_403_FORBIDDEN,
         )
-    counters.delete(key)
+    _counters().delete(_lockout_key(email))
     audit_record(action="login", user=user, request=request)
     return user
 

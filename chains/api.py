@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib.auth import login
 from django.utils.decorators import method_decorator
-from django_ratelimit.decorators import ratelimit
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
@@ -18,14 +17,15 @@ from rest_framework.views import APIView
 
 from accounts.api import TOKENS, tokens_for
 from accounts.models import User
+from accounts.ratelimits import limit_method
 from accounts.views import MODEL_BACKEND
 from chains import gas, services
 from chains.models import LinkedWallet, WalletTransaction
 from chains.registry import CHAINS, Chain, chain_get
 from chains.rpc import RpcClient, RpcError
 from chains.siwe import to_checksum_address
-from cryptovault.client_ip import client_ip_key
 from cryptovault.errors import DomainError
+from cryptovault.limits import limited
 
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 HEX_DATA = re.compile(r"^0x([0-9a-fA-F]{2})*$")
@@ -206,11 +206,7 @@ class NonceApi(APIView):
         ),
         summary="A single-use nonce for a SIWE message (10 minutes)",
     )
-    @method_decorator(
-        ratelimit(
-            group="wallets:nonce", key=client_ip_key, rate=WALLET_RATE, method="POST", block=True
-        )
-    )
+    @method_decorator(limited("wallets:nonce", WALLET_RATE))
     def post(self, request: Request) -> Response:
         user = request.user if isinstance(request.user, User) else None
         nonce = services.nonce_issue(user=user)
@@ -379,11 +375,7 @@ class WalletLoginApi(APIView):
     @extend_schema(
         request=LinkInput, responses={200: TOKENS}, summary="Log in with a linked wallet (SIWE)"
     )
-    @method_decorator(
-        ratelimit(
-            group="wallets:login", key=client_ip_key, rate=WALLET_RATE, method="POST", block=True
-        )
-    )
+    @limit_method("login")
     def post(self, request: Request) -> Response:
         body = LinkInput(data=request.data)
         body.is_valid(raise_exception=True)

@@ -61,7 +61,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every API error in one shape."""
     if isinstance(exc, DomainError):
         extra = {"errors": {exc.field: [exc.message]}} if exc.field else {}
-        return Response(error_body(exc.message, exc.code, **extra), status=exc.status_code)
+        response = Response(error_body(exc.message, exc.code, **extra), status=exc.status_code)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            response["Retry-After"] = str(retry_after)
+        return response
     if isinstance(exc, Ratelimited):
         exc = RateLimitExceeded(wait=RATE_LIMIT_RETRY_AFTER_SECONDS)
     elif isinstance(exc, Http404):
@@ -137,13 +141,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def ratelimited(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """django-ratelimit's RATELIMIT_VIEW: 429 with ``Retry-After``."""
+    """429 with ``Retry-After``: the seconds left in the window when the limit knows them
+    (``cryptovault.limits.RateLimited``), else a minute."""
+    retry_after = getattr(exception, "retry_after", None) or RATE_LIMIT_RETRY_AFTER_SECONDS
     if _is_api(request):
         response: HttpResponse = JsonResponse(
             error_body(RateLimitExceeded.default_detail, RateLimitExceeded.default_code),
             status=429,
         )
     else:
-        response = _page(request, 429)
-    response["Retry-After"] = str(RATE_LIMIT_RETRY_AFTER_SECONDS)
+        response = _page(request, 429, retry_after=retry_after)
+    response["Retry-After"] = str(retry_after)
     return response

@@ -103,3 +103,22 @@ class SyncChainMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
+
+
+class RateLimitedMiddleware:
+    """A limit reached in a page view (``cryptovault.limits.RateLimited``) answers the
+    429 page with ``Retry-After``; the API's own handler does the same in JSON."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from cryptovault.errors import ratelimited
+        from cryptovault.limits import RateLimited
+
+        if isinstance(exception, RateLimited):
+            return ratelimited(request, exception)
+        return None

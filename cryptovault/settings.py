@@ -177,6 +177,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "cryptovault.middleware.RateLimitedMiddleware",
     "cryptovault.middleware.SyncChainMiddleware",  # last: see its docstring
 ]
 

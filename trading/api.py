@@ -12,8 +12,6 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.decorators import method_decorator
-from django_ratelimit.decorators import ratelimit
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -32,8 +30,6 @@ from trading.serializers import (
     PortfolioSerializer,
     TransactionSerializer,
 )
-
-ORDERS_RATE = "20/m"
 
 
 class BalancesApi(APIView):
@@ -75,9 +71,6 @@ class OrdersApi(generics.ListAPIView[Order]):
         request=OrderInputSerializer,
         responses={201: OrderSerializer, 200: OrderSerializer},
         summary="Place an order (idempotent on client_order_id)",
-    )
-    @method_decorator(
-        ratelimit(group="orders:place", key="user", rate=ORDERS_RATE, method="POST", block=True)
     )
     def post(self, request: Request) -> Response:
         data = OrderInputSerializer(data=request.data)

@@ -30,6 +30,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import User
 from cryptovault.errors import DomainError
+from cryptovault.limits import limit_check
 from markets.models import Coin
 from markets.selectors import coin_price_current
 from trading.models import (
@@ -46,6 +47,9 @@ from trading.models import (
 logger = logging.getLogger(__name__)
 
 Q8 = Decimal(1).scaleb(-8)
+# SPEC §4: orders per user and minute, counted here so that every door (the API,
+# the page ticket, anything later) shares one allowance.
+ORDERS_RATE = "20/m"
 
 
 def q8(value: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
@@ -234,6 +238,12 @@ def order_place(
     request: HttpRequest | None = None,
 ) -> Placed:
     """Place an order; a repeated ``client_order_id`` returns the first order unchanged."""
+    limit_check(
+        group="orders:place",
+        key=f"user:{user.pk}",
+        rate=ORDERS_RATE,
+        message="Too many orders in a minute. Wait a moment and try again.",
+    )
     if client_order_id:
         existing = Order.objects.filter(user=user, client_order_id=client_order_id).first()
         if existing is not None:
