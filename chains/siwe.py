@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from cryptovault.dates import parse_moment
 from cryptovault.errors import DomainError
+from cryptovault.recursion import recursion_limit_kept
 
 __all__ = ["SiweError", "SiweMessage", "parse", "to_checksum_address", "verify"]
 
@@ -42,15 +43,17 @@ CLOCK_SKEW = timedelta(minutes=2)
 
 def to_checksum_address(address: str) -> str:
     """The EIP-55 form of an address (eth-utils); ValueError when it is not one."""
-    from eth_utils import to_checksum_address as checksum
+    with recursion_limit_kept():
+        from eth_utils import to_checksum_address as checksum
 
     return str(checksum(address))
 
 
 def recover_signer(text: str, signature: str) -> str:
     """The checksummed address that signed ``text`` with ``personal_sign`` (EIP-191)."""
-    from eth_account import Account
-    from eth_account.messages import encode_defunct
+    with recursion_limit_kept():  # eth-account imports py_ecc, which raises the limit
+        from eth_account import Account
+        from eth_account.messages import encode_defunct
 
     return str(Account.recover_message(encode_defunct(text=text), signature=signature))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -53,6 +53,12 @@ class RateLimitExceeded(exceptions.Throttled):
     default_code = "rate_limited"
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is larger than this server accepts."
+    default_code = "payload_too_large"
+
+
 def error_body(detail: str, code: str, **extra: Any) -> dict[str, Any]:
     return {"detail": detail, "code": code, "request_id": current_request_id(), **extra}
 
@@ -68,6 +74,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         return response
     if isinstance(exc, Ratelimited):
         exc = RateLimitExceeded(wait=RATE_LIMIT_RETRY_AFTER_SECONDS)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation):  # too many fields or files, a broken upload
+        exc = exceptions.ParseError(str(exc) or "Bad request.", code="bad_request")
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -110,9 +120,19 @@ def _page(request: HttpRequest, status_code: int, **context: Any) -> HttpRespons
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):
+        return payload_too_large(request)
     if _is_api(request):
         return JsonResponse(error_body("Bad request.", "bad_request"), status=400)
     return _page(request, 400)
+
+
+def payload_too_large(request: HttpRequest) -> HttpResponse:
+    """413: a body over DATA_UPLOAD_MAX_MEMORY_SIZE, refused before it is read."""
+    if _is_api(request):
+        body = error_body(PayloadTooLarge.default_detail, PayloadTooLarge.default_code)
+        return JsonResponse(body, status=413)
+    return _page(request, 413)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import sync_and_async_middleware
 
+from cryptovault.recursion import recursion_limit_keep
 from cryptovault.request_context import new_request_id, parse_request_id, request_id_var
 
 access_log = logging.getLogger("cryptovault.access")
@@ -52,6 +53,7 @@ class RequestContextMiddleware:
 
     @staticmethod
     def _begin(request: HttpRequest) -> tuple[Token[str], float]:
+        recursion_limit_keep()
         request_id = parse_request_id(request.headers.get("X-Request-ID")) or new_request_id()
         request.request_id = request_id  # type: ignore[attr-defined]
         return request_id_var.set(request_id), time.perf_counter()
