@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 from django.contrib.auth import login
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -367,16 +369,46 @@ class WalletBalancesApi(APIView):
         return Response(rows)
 
 
+def _csrf_passes(request: HttpRequest) -> bool:
+    """Django's own CSRF check (token, Origin, Referer), as for a page form."""
+    check = CsrfViewMiddleware(lambda _request: HttpResponse())
+    check.process_request(request)
+    return check.process_view(request, lambda _request: HttpResponse(), (), {}) is None
+
+
+def _from_a_browser(request: HttpRequest) -> bool:
+    """A browser always sends Origin (or Sec-Fetch-Site) on a cross-site POST, and
+    cookies when it has them; scripts and bots send none of these."""
+    headers = request.headers
+    return any(headers.get(name) for name in ("Origin", "Sec-Fetch-Site", "Cookie"))
+
+
 class WalletLoginApi(APIView):
-    """Log in with a linked wallet: a visitor's nonce, a signed SIWE message."""
+    """Log in with a linked wallet: a visitor's nonce, a signed SIWE message.
+
+    Login CSRF: a cross-site form could post the attacker's own signed message from a
+    victim's browser and leave the victim signed into the attacker's account. So a
+    session is started only for a request that passes Django's CSRF check (the wallet
+    page sends the token); a browser request that fails it is refused with 403 before
+    the nonce is spent; a client without cookies or Origin (a script, a bot) gets its
+    tokens and no session.
+    """
 
     permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
 
     @extend_schema(
         request=LinkInput, responses={200: TOKENS}, summary="Log in with a linked wallet (SIWE)"
     )
     @limit_method("login")
     def post(self, request: Request) -> Response:
+        session = _csrf_passes(request._request)
+        if not session and _from_a_browser(request._request):
+            raise DomainError(
+                "csrf_failed",
+                "This request did not come from a CryptoVault page (CSRF check failed).",
+                status_code=status.HTTP_403_FORBIDDEN,
+            )
         body = LinkInput(data=request.data)
         body.is_valid(raise_exception=True)
         user = services.wallet_login(
@@ -386,5 +418,6 @@ class WalletLoginApi(APIView):
             origin=f"{request.scheme}://{request.get_host()}",
             request=request._request,
         )
-        login(request._request, user, backend=MODEL_BACKEND)
+        if session:
+            login(request._request, user, backend=MODEL_BACKEND)
         return Response(tokens_for(user))

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import User
+from accounts.services import login_lockout_check
 from chains import siwe
 from chains.models import LinkedWallet, SiweNonce, TxStatus, WalletTransaction
 from chains.registry import CHAINS, chain_get
@@ -95,9 +96,19 @@ def wallet_link(
 def wallet_login(
     *, message: str, signature: str, domain: str, origin: str, request: HttpRequest | None = None
 ) -> User:
-    """The account whose linked address signed this SIWE message (a visitor's nonce)."""
-    with transaction.atomic():
-        parsed = _signed_in(message, signature, domain=domain, origin=origin, nonce_owner=None)
+    """The account whose linked address signed this SIWE message (a visitor's nonce).
+
+    The same audit trail and per-account lockout as a password login: a locked
+    account cannot come in through its wallet either. A bad signature is audited but
+    not counted toward the lockout: it cannot be guessed, and counting it would let
+    anyone lock out the owner of a public address.
+    """
+    try:
+        with transaction.atomic():
+            parsed = _signed_in(message, signature, domain=domain, origin=origin, nonce_owner=None)
+    except DomainError as error:
+        audit_record(action="login_failed", request=request, method="wallet", code=error.code)
+        raise
     address = siwe.to_checksum_address(parsed.address)
     wallet = LinkedWallet.objects.select_related("user").filter(address=address).first()
     if wallet is None or not wallet.user.is_active:
@@ -108,6 +119,7 @@ def wallet_login(
             "then link it on the Wallet page.",
             status_code=401,
         )
+    login_lockout_check(email=wallet.user.email, request=request)
     audit_record(
         action="login", user=wallet.user, request=request, method="wallet", address=address
     )
