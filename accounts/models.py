@@ -160,3 +160,20 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.email or self.user_id} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class RevokedToken(models.Model):
+    """A JWT id (``jti``) or login id (``sid``) that no access token may carry any more.
+
+    Access tokens are self-contained and live 15 minutes; simplejwt's blacklist
+    covers refresh tokens only. Logging out puts the login's ``sid`` (shared by every
+    token that login and its refreshes issued) here until its last access token has
+    expired anyway.
+    """
+
+    jti = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"revoked {self.jti} until {self.expires_at:%Y-%m-%d %H:%M}"

@@ -67,11 +67,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every API error in one shape."""
     if isinstance(exc, DomainError):
         extra = {"errors": {exc.field: [exc.message]}} if exc.field else {}
-        response = Response(error_body(exc.message, exc.code, **extra), status=exc.status_code)
+        refused = Response(error_body(exc.message, exc.code, **extra), status=exc.status_code)
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
-            response["Retry-After"] = str(retry_after)
-        return response
+            refused["Retry-After"] = str(retry_after)
+        return refused
     if isinstance(exc, Ratelimited):
         exc = RateLimitExceeded(wait=RATE_LIMIT_RETRY_AFTER_SECONDS)
     elif isinstance(exc, RequestDataTooBig):
