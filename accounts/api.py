@@ -9,13 +9,12 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts import services
 from accounts.models import User
 from accounts.ratelimits import limit_method
+from accounts.tokens import bearer_token, refresh_token_issue, tokens_revoke
 from cryptovault.errors import DomainError
 
 DETAIL = inline_serializer("Detail", {"detail": serializers.CharField()})
@@ -40,7 +39,7 @@ TOKENS = inline_serializer(
 
 
 def tokens_for(user: User) -> dict[str, object]:
-    refresh = RefreshToken.for_user(user)
+    refresh = refresh_token_issue(user=user)
     update_last_login(User, user)
     return {
         "access": str(refresh.access_token),
@@ -144,12 +143,7 @@ class LogoutApi(PublicApi):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            RefreshToken(data.validated_data["refresh"]).blacklist()
-        except TokenError as error:
-            raise DomainError(
-                "token_not_valid", str(error), status_code=status.HTTP_401_UNAUTHORIZED
-            ) from None
+        tokens_revoke(refresh=data.validated_data["refresh"], access=bearer_token(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
