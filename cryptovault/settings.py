@@ -9,6 +9,8 @@ start-up with one line naming the variable (see ``cryptovault.config``).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import sys
 from datetime import timedelta
 from decimal import Decimal
@@ -124,6 +126,11 @@ if not SECRET_KEY:
     SECRET_KEY = env.local_secret(VAR_DIR / "secret_key")
 if not JWT_SIGNING_KEY:
     JWT_SIGNING_KEY = env.local_secret(VAR_DIR / "jwt_signing_key")
+# The simulated price walk is seeded from a secret of this deployment, so nobody can
+# compute the next simulated tick from the code (markets.prices._rng).
+SIMULATED_FEED_SEED = hmac.new(
+    SECRET_KEY.encode(), b"cryptovault.simulated-price-feed", hashlib.sha256
+).hexdigest()
 if DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
 

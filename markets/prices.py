@@ -296,7 +296,15 @@ def _board_from_ticks(*, only_real: bool) -> Board | None:
 
 
 def _rng(*parts: object) -> random.Random:
-    return random.Random("|".join(str(p) for p in parts))  # noqa: S311 - a seeded simulation
+    """The walk's generator for one coin and step, seeded from a deployment secret.
+
+    Seeded from the coin and the step alone, the next tick was a public function of
+    the clock: anyone could compute it from the code and trade ahead of it. With
+    ``SIMULATED_FEED_SEED`` (derived from SECRET_KEY) it is unpredictable without
+    the secret, and still repeatable when a test gives the seed.
+    """
+    seed = "|".join([settings.SIMULATED_FEED_SEED, *(str(p) for p in parts)])
+    return random.Random(seed)  # noqa: S311 - a seeded simulation, not a secret
 
 
 def _volatility(coin_id: str) -> float:
