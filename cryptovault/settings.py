@@ -118,6 +118,11 @@ try:
         env.require("SECRET_KEY", SECRET_KEY, "it is required when DEBUG is off")
         env.require("ALLOWED_HOSTS", ALLOWED_HOSTS, "it is required when DEBUG is off")
         env.require("JWT_SIGNING_KEY", JWT_SIGNING_KEY, "it is required when DEBUG is off")
+        # Rate limits, lockouts and the price feed's leader lock must be shared by every
+        # process; per-process counters would multiply every limit by the process count.
+        env.require(
+            "REDIS_URL", REDIS_URL, "it is required when DEBUG is off (limits must be shared)"
+        )
 except ConfigError as error:
     abort(error)
 
@@ -256,8 +261,8 @@ else:
         },
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    # One process in the embedded mode, so a local-memory cache does hold the
-    # rate-limit counters; production sets REDIS_URL and the check applies.
+    # One process in the embedded mode (DEBUG on: production refuses to start without
+    # REDIS_URL), so a local-memory cache does hold the rate-limit counters.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Per-process memo in front of the shared cache for the hottest read (the price

@@ -55,6 +55,20 @@ def test_production_refuses_to_start_without_its_secrets(missing):
     )
 
 
+def test_production_refuses_to_start_without_redis():
+    # Per-process counters would multiply every rate limit and lockout by the number of
+    # processes, and hide django-ratelimit's own check (issue 11, finding 10).
+    env = child_env(**{**PRODUCTION_ENV, "REDIS_URL": None})
+
+    result = run_python("print('started')", env)
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "CryptoVault configuration error: REDIS_URL: not set; "
+        "it is required when DEBUG is off (limits must be shared)"
+    )
+
+
 def test_embedded_default_needs_no_variables(tmp_path):
     env = child_env(
         DATABASE_URL=None, REDIS_URL=None, DEBUG=None, SECRET_KEY=None, ALLOWED_HOSTS=None
