@@ -1,7 +1,8 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-Websockets are checked against ALLOWED_HOSTS (the Origin header) and carry the
-session user, the same as pages.
+A websocket handshake must come from one of our own pages (its Origin: scheme,
+host and port; see ``cryptovault.websocket``, which says why) and carries the
+session user, the same as pages. A path no consumer serves is refused (HTTP 403).
 """
 
 import os
@@ -16,16 +17,14 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from cryptovault.routing import websocket_urlpatterns  # noqa: E402
+from cryptovault.websocket import SameOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 

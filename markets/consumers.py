@@ -25,11 +25,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from cryptovault.websocket import error_send, message_receive
 from markets import feed, prices
 
 logger = logging.getLogger(__name__)
-
-MAX_MESSAGE_BYTES = 4096
 
 
 class LocalFanout:
@@ -128,13 +127,10 @@ class PricesConsumer(AsyncWebsocketConsumer):
         local_fanout().leave(self)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data is None or len(text_data) > MAX_MESSAGE_BYTES:
-            return await self._error("Send JSON text messages of at most 4 KB.")
-        try:
-            message = json.loads(text_data)
-        except ValueError:
-            return await self._error("Messages must be JSON.")
-        kind = message.get("type") if isinstance(message, dict) else None
+        message = await message_receive(self, text_data, bytes_data)
+        if message is None:  # malformed: the client has had its error, the socket stays
+            return
+        kind = message.get("type")
         if kind == "ping":
             await self.send(text_data='{"type": "pong"}')
         elif kind == "subscribe":
@@ -152,4 +148,4 @@ class PricesConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(message))
 
     async def _error(self, detail: str) -> None:
-        await self.send(text_data=json.dumps({"type": "error", "detail": detail}))
+        await error_send(self, detail)

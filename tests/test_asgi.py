@@ -20,10 +20,16 @@ async def test_http_goes_through_django_with_the_headers():
     assert headers["x-request-id"]
 
 
+# A real path and a Host we serve: only the Origin can be what refuses these
+# (tests/test_websocket_security.py has the full rule).
+
+
 @pytest.mark.django_db(transaction=True)
 async def test_websocket_from_a_foreign_origin_is_refused():
     communicator = WebsocketCommunicator(
-        application, "/ws/anything", headers=[(b"origin", b"https://evil.example")]
+        application,
+        "/ws/prices",
+        headers=[(b"origin", b"https://evil.example"), (b"host", b"localhost")],
     )
 
     connected, _ = await communicator.connect()
@@ -33,7 +39,9 @@ async def test_websocket_from_a_foreign_origin_is_refused():
 
 @pytest.mark.django_db(transaction=True)
 async def test_websocket_without_origin_is_refused():
-    communicator = WebsocketCommunicator(application, "/ws/anything")
+    communicator = WebsocketCommunicator(
+        application, "/ws/prices", headers=[(b"host", b"localhost")]
+    )
 
     connected, _ = await communicator.connect()
 

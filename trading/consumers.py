@@ -12,6 +12,7 @@ from asgiref.sync import async_to_sync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
+from cryptovault.websocket import error_send, message_receive
 from trading.models import Order
 
 
@@ -52,6 +53,8 @@ def orders_changed(orders: list[Order]) -> None:
 
 
 class OrdersConsumer(AsyncJsonWebsocketConsumer):
+    """A logged-in user's socket in their orders group; the client may only ping."""
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -65,9 +68,20 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "ping":
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        # Channels' JSON reading raises on a binary frame or malformed text, which
+        # closes the socket with 1011; the shared reading answers an error instead.
+        message = await message_receive(self, text_data, bytes_data)
+        if message is not None:
+            await self.receive_json(message, **kwargs)
+
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+        if content.get("type") == "ping":
             await self.send_json({"type": "pong"})
+        else:
+            await error_send(self, "Unknown message type; use ping.")
 
     async def order_changed(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "order", "order": event["order"]})

@@ -88,7 +88,9 @@ async def test_disconnect_leaves_the_group():
 
 async def test_a_foreign_origin_is_refused():
     communicator = WebsocketCommunicator(
-        application, "/ws/prices", headers=[(b"origin", b"https://evil.example")]
+        application,
+        "/ws/prices",
+        headers=[(b"origin", b"https://evil.example"), (b"host", b"localhost")],
     )
     ok, _ = await communicator.connect()
     assert not ok

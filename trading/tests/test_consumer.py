@@ -62,8 +62,17 @@ async def test_a_fill_on_a_tick_is_pushed_to_the_owner_only():
 
 
 async def test_anonymous_sockets_are_refused():
+    # given a handshake from our own page (so the origin check lets it through)
+    # but without a session
     communicator = WebsocketCommunicator(
-        application, "/ws/orders", headers=[(b"origin", b"http://localhost")]
+        application,
+        "/ws/orders",
+        headers=[(b"origin", b"http://localhost"), (b"host", b"localhost")],
     )
-    connected, _ = await communicator.connect()
+
+    # when it connects
+    connected, code = await communicator.connect()
+
+    # then the consumer itself refuses it, with the code the page stops retrying on
     assert not connected
+    assert code == 4401
