@@ -151,6 +151,8 @@ def main() -> None:
                 "--no-access-log",
                 "--ws-per-message-deflate",  # as in the Procfile
                 "false",
+                "--ws-max-size",
+                "65536",
             ],
         }[args.server]
         server = subprocess.Popen(

@@ -12,6 +12,8 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from cryptovault.json_input import json_loads
+
 _ids = itertools.count(1)
 _session = requests.Session()
 _session.headers["Content-Type"] = "application/json"
@@ -39,7 +41,7 @@ class RpcClient:
         if response.status_code != 200:
             raise RpcError(f"{method}: HTTP {response.status_code}")
         try:
-            payload = response.json()
+            payload = json_loads(response.content)
         except ValueError:
             raise RpcError(f"{method}: the node did not answer JSON") from None
         if not isinstance(payload, dict):

@@ -18,6 +18,8 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from cryptovault.json_input import json_loads
+
 logger = logging.getLogger(__name__)
 
 KEY_HEADERS = {"demo": "x-cg-demo-api-key", "pro": "x-cg-pro-api-key"}
@@ -178,7 +180,7 @@ class CoinGeckoClient:
         if "json" not in content_type:
             raise CoinGeckoError(f"{path}: expected JSON, got {content_type or 'no type'}")
         try:
-            return response.json()
+            return json_loads(response.content)
         except ValueError:
             raise CoinGeckoError(f"{path}: malformed JSON body") from None
 
@@ -195,7 +197,7 @@ def _retry_after(response: requests.Response) -> float | None:
 
 def _error_message(response: requests.Response) -> str:
     try:
-        body = response.json()
+        body = json_loads(response.content)
     except ValueError:
         return "(non-JSON body)"
     if isinstance(body, dict):

@@ -104,6 +104,7 @@ def gunicorn_server(tmp_path: Path) -> Iterator[LiveServer]:
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:

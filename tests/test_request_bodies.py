@@ -25,7 +25,7 @@ def trader_api(db) -> APIClient:
 
 
 def post_raw(client: APIClient, path: str, body: bytes | str, content_type: str):
-    return client.generic("POST", path, body, content_type=content_type)
+    return client.generic("POST", path, body, content_type=content_type)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("path", [*PUBLIC_POSTS, "/api/orders"])
@@ -69,7 +69,8 @@ def test_malformed_or_deep_json_is_a_400_invalid_json(trader_api, path, body):
 
 
 def test_nesting_up_to_64_levels_is_read(trader_api):
-    deep_but_fine = {"email": "a@example.com", "password": "y" * 16, "x": [[[[1]]]]}
+    deep_but_fine: dict[str, object] = {"email": "a@example.com", "password": "y" * 16}
+    deep_but_fine["x"] = [[[[1]]]]
     for _ in range(58):
         deep_but_fine = {"x": deep_but_fine}
 
