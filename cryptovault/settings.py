@@ -292,6 +292,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "accounts.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
 ]
+# A session's sockets re-check it this often and close once it has ended (OWASP's
+# websocket cheat sheet: revalidate long-lived sockets; security.md W2).
+WS_SESSION_RECHECK_SECONDS = 30
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -2,15 +2,25 @@
 
 Each user has a group ``orders.<user id>``; the services send the order there after
 the transaction that changed it commits (a fill on a tick, a cancel elsewhere).
+
+A socket outlives the HTTP request that opened it: the session it was opened with
+is checked again every ``WS_SESSION_RECHECK_SECONDS``, and once that session has
+ended (logout, a password change or reset elsewhere, a deactivated account) the
+socket is closed with 1008, so a signed-out browser stops hearing about the orders.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from importlib import import_module
 from typing import Any
 
 from asgiref.sync import async_to_sync
+from channels.auth import get_user
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from cryptovault.websocket import error_send, message_receive
 from trading.models import Order
@@ -52,6 +62,18 @@ def orders_changed(orders: list[Order]) -> None:
     async_to_sync(send_all)()
 
 
+async def _session_user_id(scope: dict[str, Any]) -> int | None:
+    """Who the socket's session logs in now: read afresh from the session store, with
+    Django's session hash check (a password change ends the other sessions)."""
+    session = scope.get("session")
+    session_key = getattr(session, "session_key", None)
+    if not session_key:
+        return None
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user = await get_user({"session": store})
+    return int(user.pk) if user.is_authenticated else None
+
+
 class OrdersConsumer(AsyncJsonWebsocketConsumer):
     """A logged-in user's socket in their orders group; the client may only ping."""
 
@@ -63,10 +85,22 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
         self.group = group_for(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        self.session_watch = asyncio.create_task(self._session_watch(user.pk))
 
     async def disconnect(self, code: int) -> None:
+        if hasattr(self, "session_watch"):
+            self.session_watch.cancel()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def _session_watch(self, user_id: int) -> None:
+        """Close the socket (1008, policy) once the session that opened it has ended."""
+        while True:
+            await asyncio.sleep(settings.WS_SESSION_RECHECK_SECONDS)
+            if await _session_user_id(self.scope) != user_id:
+                with contextlib.suppress(Exception):  # the client may be gone already
+                    await self.close(code=1008)
+                return
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
