@@ -328,12 +328,17 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REDIRECT_EXEMPT = [r"^health(/|$)"]
 SESSION_COOKIE_HTTPONLY = True
+# A session lasts 12 hours from login (ASVS L2: 12 h absolute), then log in again.
+SESSION_COOKIE_AGE = 12 * 60 * 60
 CSRF_COOKIE_HTTPONLY = False  # the browsable API and page scripts read it
 if not DEBUG:
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
+    # "__Host-": the browser keeps it only if Secure, for this host and path "/", so a
+    # sibling subdomain cannot plant a session cookie (OWASP session cheat sheet).
+    SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_SECURE = True
 if TRUSTED_PROXY_COUNT:
     # Behind a TLS-terminating proxy that we trust to set the scheme.

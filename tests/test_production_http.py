@@ -63,3 +63,35 @@ Client().get("/health/live", secure=True, HTTP_HOST="cryptovault.example",
     assert line["status"] == 200
     assert isinstance(line["duration_ms"], float)
     assert line["user_id"] is None
+
+
+def test_production_session_cookie_is_host_locked_secure_and_lasts_12_hours():
+    code = """
+import json
+from django.test import Client
+from django.utils import timezone
+from accounts.models import User
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+User.objects.create_user(email="c@example.com", password="correct horse battery",
+                         email_verified_at=timezone.now())
+client = Client()
+answer = client.post("/accounts/login/", {"email": "c@example.com",
+                     "password": "correct horse battery"},
+                     secure=True, HTTP_HOST="cryptovault.example")
+cookie = answer.cookies["__Host-sessionid"]
+print(json.dumps({"status": answer.status_code, "secure": cookie["secure"],
+                  "httponly": cookie["httponly"], "path": cookie["path"],
+                  "domain": cookie["domain"], "max_age": cookie["max-age"]}))
+"""
+    result = run_python(code, child_env(**{**PRODUCTION_ENV, "DATABASE_URL": "sqlite:///:memory:"}))
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "status": 302,
+        "secure": True,
+        "httponly": True,
+        "path": "/",
+        "domain": "",
+        "max_age": 43200,
+    }
