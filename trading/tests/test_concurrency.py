@@ -26,6 +26,14 @@ def _postgres_only():
         pytest.skip("row-lock races need PostgreSQL (SQLite serialises every writer)")
 
 
+@pytest.fixture(autouse=True)
+def _no_rate_limits(settings):
+    """These tests race dozens of one user's orders at the row locks; the order limit
+    (20 a minute per user, counted in order_place) would refuse most of them before
+    they got there. Limits have tests of their own (test_api, test_pages)."""
+    settings.RATELIMIT_ENABLE = False
+
+
 def run_in_threads(count: int, work) -> list[object]:
     results: list[object] = []
     barrier = threading.Barrier(count)
