@@ -7,11 +7,12 @@ so another user's order id answers 404 like a missing one.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -21,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cryptovault.dates import parse_day_or_moment
 from trading import selectors, services
 from trading.models import LedgerEntry, LedgerKind, Order, OrderStatus
 from trading.serializers import (
@@ -143,16 +145,14 @@ class PortfolioHistoryApi(APIView):
         return Response({"points": selectors.portfolio_history(user=request.user)})  # type: ignore[arg-type]
 
 
-def _when(value: str | None, field: str) -> Any:
+def _when(value: str | None, field: str) -> datetime | None:
     if not value:
         return None
-    try:
-        # A bare date first: parse_datetime would read it as a naive midnight.
-        parsed = parse_date(value) or parse_datetime(value)
-    except ValueError:  # well formed, but no such day or time (2026-02-30)
-        parsed = None
-    if parsed is None:
-        raise ValidationError({field: ["Use an ISO-8601 date or date-time."]})
+    parsed = parse_day_or_moment(value)
+    if parsed is None:  # malformed, no such day (2026-02-30), or outside years 1 to 9999 UTC
+        raise ValidationError(
+            {field: ["Use an ISO-8601 date or date-time between years 1 and 9999 (UTC)."]}
+        )
     return parsed
 
 
@@ -196,9 +196,23 @@ class _Echo:
 
 
 def csv_rows(entries: Any) -> Iterator[str]:
+    """The CSV lines of ``entries``, with the query already run.
+
+    A streaming response sends its 200 and headers before it reads the first line; an
+    error after that can no longer become an error response. Under the ASGI server the
+    client was then left waiting forever (daphne tries to start a 500 on a response
+    already started, fails, and never finishes the stream). So the first chunk is read
+    here, while the view can still answer 400 or 500.
+    """
+    rows = entries.iterator(chunk_size=500)
+    first = list(itertools.islice(rows, 1))
+    return _csv_lines(itertools.chain(first, rows))
+
+
+def _csv_lines(entries: Iterable[LedgerEntry]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(["id", "at", "kind", "asset", "amount", "balance_after", "order"])
-    for entry in entries.iterator(chunk_size=500):
+    for entry in entries:
         yield writer.writerow(
             [
                 entry.pk,

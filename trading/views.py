@@ -121,7 +121,8 @@ class TransactionsView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         form = TransactionFilterForm(self.request.GET or None)
         filters: dict[str, Any] = {}
-        if form.is_valid():
+        if form.is_bound:
+            form.is_valid()  # a field in error is shown as such; the others still filter
             filters = {key: value for key, value in form.cleaned_data.items() if value}
         entries = selectors.transactions_for(user=self.request.user, **filters)  # type: ignore[arg-type]
         page = Paginator(entries, 50).get_page(self.request.GET.get("page"))

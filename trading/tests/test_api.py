@@ -7,6 +7,9 @@ import io
 from decimal import Decimal
 
 import pytest
+from asgiref.sync import async_to_sync
+from asgiref.testing import ApplicationCommunicator
+from django.core.handlers.asgi import ASGIHandler
 from rest_framework.test import APIClient
 
 from accounts.api import tokens_for
@@ -193,7 +196,7 @@ def test_transactions_are_paginated_filtered_and_exported(api):
     assert api.get("/api/transactions?until=2000-01-01T00:00:00Z").json()["count"] == 0
     assert api.get("/api/transactions?since=yesterday").status_code == 400
     assert api.get("/api/transactions?since=2026-02-30").json()["errors"] == {
-        "since": ["Use an ISO-8601 date or date-time."]
+        "since": ["Use an ISO-8601 date or date-time between years 1 and 9999 (UTC)."]
     }
     assert api.get("/api/transactions?kind=gift").status_code == 400
 
@@ -212,3 +215,94 @@ def test_placing_orders_is_limited_to_20_a_minute_per_user(api, other_trader):
     assert statuses[20] == 429
     assert buy(api_for(other_trader), quantity="0.0001").status_code == 201
     assert Decimal(api.get("/api/balances").json()[1]["available"]) == Decimal("0.002")
+
+
+# --- dates from outside (issue 11 item 5) -------------------------------------------
+
+ODD_DATES = [
+    ("until", "0001-01-01T00:00:00+14:00"),  # before the first moment Python holds in UTC
+    ("since", "9999-12-31T23:59:59-01:00"),  # after the last
+    ("since", "0000-01-01"),
+    ("until", "10000-01-01"),
+    ("since", "2026-01-01T00:00:00+24:00"),
+    ("since", "2026-02-30T00:00:00Z"),
+]
+
+
+@pytest.mark.parametrize("path", ["/api/transactions", "/api/transactions/export.csv"])
+@pytest.mark.parametrize(("field", "value"), ODD_DATES)
+@pytest.mark.timeout(10)
+def test_a_date_outside_what_python_and_the_database_hold_is_a_400_naming_the_field(
+    api, path, field, value
+):
+    # when the transactions or their export are filtered by an odd date
+    response = api.get(path, {field: value})
+
+    # then it is a 400 naming the field, at once
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+
+
+@pytest.mark.parametrize("path", ["/api/transactions", "/api/transactions/export.csv"])
+def test_the_first_and_last_moments_python_holds_are_accepted(api, path):
+    # when the filter spans everything Python and the database can hold
+    response = api.get(
+        path, {"since": "0001-01-01T00:00:00-05:00", "until": "9999-12-31T23:59:59+00:00"}
+    )
+
+    # then every entry is in it
+    assert response.status_code == 200
+    if path.endswith(".csv"):
+        assert b"".join(response.streaming_content).decode().count("deposit") == 1
+    else:
+        assert response.json()["count"] == 1
+
+
+def asgi_get(path: str, query: bytes, token: str) -> list[dict]:
+    """Every message Django's ASGI handler sends for a GET, as daphne or uvicorn sees it.
+
+    The handler serves each request in a thread of its own, with its own database
+    connection: the test's data must be committed (``transaction=True``)."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {token}".encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+
+    async def exchange() -> list[dict]:
+        communicator = ApplicationCommunicator(ASGIHandler(), scope)
+        await communicator.send_input({"type": "http.request", "body": b""})
+        messages = [await communicator.receive_output(timeout=5)]
+        while messages[-1]["type"] != "http.response.body" or messages[-1].get("more_body"):
+            messages.append(await communicator.receive_output(timeout=5))
+        await communicator.wait()
+        return messages
+
+    return async_to_sync(exchange)()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(10)
+def test_the_csv_export_answers_an_odd_date_before_it_starts_streaming(trader):
+    # given the export served by Django's ASGI handler
+    token = str(tokens_for(trader)["access"])
+
+    # when it is asked for entries since a moment after the last one Python holds in UTC
+    messages = asgi_get(
+        "/api/transactions/export.csv", b"since=9999-12-31T23%3A59%3A59-01%3A00", token
+    )
+
+    # then the first thing sent is a 400, not a 200 followed by an error mid-stream (which
+    # the server could no longer answer: under daphne the client waited forever)
+    assert messages[0]["type"] == "http.response.start"
+    assert messages[0]["status"] == 400
+    assert b'"since"' in b"".join(message.get("body", b"") for message in messages[1:])

@@ -120,3 +120,40 @@ def test_money_is_shown_with_the_sign_before_the_dollar():
     assert usd("-0.954") == "-$0.95"
     assert usd("1234.5") == "$1,234.50"
     assert usd(None) == "—"
+
+
+def ticket(client, **fields):
+    order = {"coin": "bitcoin", "side": "buy", "type": "market", "quantity": "0.0001", **fields}
+    return client.post("/trade/", {key: value for key, value in order.items() if value is not None})
+
+
+# --- dates from outside (issue 11 item 5) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+14:00", "10000-01-01", "0"]
+)
+def test_an_odd_date_on_the_transactions_page_is_a_form_error_and_the_rest_still_filters(
+    page_client, value
+):
+    # given a fill (a deposit, two USD entries and a coin one)
+    ticket(page_client)
+
+    # when the transactions are filtered by fee and an odd date
+    response = page_client.get("/trade/transactions/", {"kind": "fee", "since": value})
+
+    # then the date is shown as an error, and the fee filter still applies
+    assert response.status_code == 200
+    assert list(response.context["form"].errors) == ["since"]
+    assert [entry.kind for entry in response.context["page"]] == ["fee"]
+    assert "kind=fee" in response.context["export_url"]
+
+
+def test_the_first_and_last_days_are_accepted_on_the_transactions_page(page_client):
+    response = page_client.get(
+        "/trade/transactions/", {"since": "0001-01-01", "until": "9999-12-31"}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {}
+    assert len(response.context["page"]) == 1
