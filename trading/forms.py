@@ -3,10 +3,17 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
 from markets.models import Coin
 
-DECIMAL: dict[str, Any] = {"max_digits": 28, "decimal_places": 8, "required": False, "min_value": 0}
+# What the ledger stores (trading.money); amounts made from these are checked by the service.
+DECIMAL: dict[str, Any] = {
+    "max_digits": settings.MONEY_MAX_DIGITS,
+    "decimal_places": settings.MONEY_DECIMAL_PLACES,
+    "required": False,
+    "min_value": 0,
+}
 
 
 class OrderForm(forms.Form):

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from accounts.models import User
 from markets.selectors import coin_price_latest
 from trading.models import USD, Balance, LedgerEntry, Order, OrderStatus, OrderType, Side
-from trading.services import q8
+from trading.money import q8
 
 Q4 = Decimal("0.0001")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import serializers
 
 from trading.models import Balance, LedgerEntry, Order
@@ -46,22 +47,25 @@ class TransactionSerializer(serializers.ModelSerializer[LedgerEntry]):
         fields = ["id", "kind", "asset", "amount", "balance_after", "order", "at"]
 
 
+def _amount() -> serializers.DecimalField:
+    """A number from a client, in the range and places the ledger stores (trading.money);
+    amounts made from it (quantity x price, the fee, the hold) are checked by the service."""
+    return serializers.DecimalField(
+        max_digits=settings.MONEY_MAX_DIGITS,
+        decimal_places=settings.MONEY_DECIMAL_PLACES,
+        required=False,
+        allow_null=True,
+    )
+
+
 class OrderInputSerializer(serializers.Serializer):
     coin = serializers.CharField(max_length=64)
     side = serializers.ChoiceField(choices=["buy", "sell"])
     type = serializers.ChoiceField(choices=["market", "limit", "stop"])
-    quantity = serializers.DecimalField(
-        max_digits=28, decimal_places=8, required=False, allow_null=True
-    )
-    quote_amount = serializers.DecimalField(
-        max_digits=28, decimal_places=8, required=False, allow_null=True
-    )
-    limit_price = serializers.DecimalField(
-        max_digits=28, decimal_places=8, required=False, allow_null=True
-    )
-    stop_price = serializers.DecimalField(
-        max_digits=28, decimal_places=8, required=False, allow_null=True
-    )
+    quantity = _amount()
+    quote_amount = _amount()
+    limit_price = _amount()
+    stop_price = _amount()
     client_order_id = serializers.CharField(
         max_length=64, required=False, allow_null=True, allow_blank=True
     )

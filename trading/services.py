@@ -10,7 +10,10 @@ Rules (SPEC §4): a buy costs ``quantity x price x (1 + fee rate)``, a sell yiel
 ``quantity x price x (1 - fee rate)``; the fee is always charged in USD. Limit
 orders hold what they may spend and fill at their limit price on the first tick
 that touches or crosses it; stop orders hold the same way and, on the tick that
-reaches the stop, execute at that tick's price.
+reaches the stop, execute at that tick's price. Every amount an order makes (its
+notional and fee, its hold, the balances after) is checked against what a money column
+holds (``trading.money``) before anything is written: too large is a 400 naming the
+field, never a ``decimal.InvalidOperation``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -43,21 +46,16 @@ from trading.models import (
     OrderType,
     Side,
 )
+from trading.money import MONEY_MAX, fee_for, fits, q8
 
 logger = logging.getLogger(__name__)
 
-Q8 = Decimal(1).scaleb(-8)
 # SPEC §4: orders per user and minute, counted here so that every door (the API,
 # the page ticket, anything later) shares one allowance.
 ORDERS_RATE = "20/m"
-
-
-def q8(value: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
-    return value.quantize(Q8, rounding=rounding)
-
-
-def fee_for(notional: Decimal) -> Decimal:
-    return q8(notional * settings.TRADING_FEE_RATE)
+# The most a money column holds, written out in messages so a client sees the bound it
+# crossed (an amount past it cannot even be quantized: trading.money).
+LARGEST = f"{MONEY_MAX:,}"  # 99,999,999,999,999,999,999.99999999
 
 
 class TradingError(DomainError):
@@ -155,7 +153,14 @@ def _post(
     batch: Batch | None = None,
 ) -> None:
     """One ledger entry: ``amount`` changes available, ``held`` changes held."""
-    available, now_held = q8(balance.available + amount), q8(balance.held + held)
+    available, now_held = balance.available + amount, balance.held + held
+    if not (fits(amount) and fits(available) and fits(now_held)):
+        raise _invalid(
+            "too_large",
+            f"The {balance.asset} balance would be more than an account can hold ({LARGEST}).",
+            "quantity" if order is not None else None,
+        )
+    available, now_held = q8(available), q8(now_held)
     if available < 0 or now_held < 0:
         raise _invalid("insufficient_funds", f"Not enough {balance.asset} for this order.")
     balance.available, balance.held = available, now_held
@@ -205,10 +210,53 @@ class Placed:
     created: bool
 
 
+@dataclass(frozen=True)
+class OrderBody:
+    """What a client asked for, checked: the "body" that a repeated ``client_order_id``
+    must match (SPEC §4). A limit price counts only on a limit order and a stop price
+    only on a stop order, as only those are stored."""
+
+    coin_id: str
+    side: str
+    type: str
+    quantity: Decimal | None
+    quote_amount: Decimal | None
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+
+    @property
+    def price_field(self) -> str:
+        """The name of the price the order is valued at, for messages."""
+        names = {OrderType.LIMIT.value: "limit_price", OrderType.STOP.value: "stop_price"}
+        return names.get(self.type, "price")
+
+    def matches(self, order: Order) -> bool:
+        """Numbers compare by value ("1" is "1.00000000"). A quote-amount buy stores the
+        quantity it bought, which the client never sent."""
+        stored_quantity = None if order.quote_amount is not None else order.quantity
+        return (
+            self.coin_id,
+            self.side,
+            self.type,
+            self.quantity,
+            self.quote_amount,
+            self.limit_price,
+            self.stop_price,
+        ) == (
+            order.coin_id,
+            order.side,
+            order.type,
+            stored_quantity,
+            order.quote_amount,
+            order.limit_price,
+            order.stop_price,
+        )
+
+
 def _current_price(coin: Coin) -> Decimal:
     tick = coin_price_current(coin_id=coin.id)
     limit = 2 * settings.PRICE_REFRESH_SECONDS
-    if tick is None or (timezone.now() - tick.at).total_seconds() > limit:
+    if tick is None or (timezone.now() - tick.at).total_seconds() > limit or tick.price <= 0:
         raise _invalid(
             "price_unavailable",
             f"No price of {coin.name} newer than {limit} seconds; try again shortly.",
@@ -219,38 +267,23 @@ def _current_price(coin: Coin) -> Decimal:
 def _positive(value: Decimal | None, field: str, code: str = "invalid_quantity") -> Decimal:
     if value is None or not value.is_finite() or value <= 0:
         raise _invalid(code, f"{field} must be a positive number.", field)
+    if not fits(value):
+        raise _invalid("too_large", f"{field} is too large: the most is {LARGEST}.", field)
     if value != q8(value, ROUND_DOWN):
         raise _invalid(code, f"{field} has at most 8 decimal places.", field)
     return value
 
 
-def order_place(
-    *,
-    user: User,
+def _body_checked(
     coin_id: str,
     side: str,
     type: str,
-    quantity: Decimal | None = None,
-    quote_amount: Decimal | None = None,
-    limit_price: Decimal | None = None,
-    stop_price: Decimal | None = None,
-    client_order_id: str | None = None,
-    request: HttpRequest | None = None,
-) -> Placed:
-    """Place an order; a repeated ``client_order_id`` returns the first order unchanged."""
-    limit_check(
-        group="orders:place",
-        key=f"user:{user.pk}",
-        rate=ORDERS_RATE,
-        message="Too many orders in a minute. Wait a moment and try again.",
-    )
-    if client_order_id:
-        existing = Order.objects.filter(user=user, client_order_id=client_order_id).first()
-        if existing is not None:
-            return Placed(existing, created=False)
-    coin = Coin.objects.filter(pk=coin_id, is_tracked=True).first()
-    if coin is None:
-        raise _invalid("unknown_coin", f"{coin_id!r} is not a tradable coin.", "coin")
+    quantity: Decimal | None,
+    quote_amount: Decimal | None,
+    limit_price: Decimal | None,
+    stop_price: Decimal | None,
+) -> OrderBody:
+    """The request's own rules, before anything is read or written."""
     if side not in Side.values:
         raise _invalid("invalid_side", "side must be buy or sell.", "side")
     if type not in OrderType.values:
@@ -271,27 +304,105 @@ def order_place(
         _positive(quote_amount, "quote_amount")
     else:
         _positive(quantity, "quantity")
+    return OrderBody(
+        coin_id=coin_id,
+        side=side,
+        type=type,
+        quantity=quantity,
+        quote_amount=quote_amount,
+        limit_price=limit_price if type == OrderType.LIMIT else None,
+        stop_price=stop_price if type == OrderType.STOP else None,
+    )
+
+
+def _sized(body: OrderBody, price: Decimal | None) -> Decimal:
+    """The order's quantity, once every amount it will write (the notional and the fee
+    at the market, limit or stop price; the hold; the quantity a quote amount buys) is
+    known to fit the ledger's columns."""
+    reference = price if body.type == OrderType.MARKET else body.limit_price or body.stop_price
+    assert reference is not None
+    if body.quote_amount is not None:
+        bought = body.quote_amount / (reference * (1 + settings.TRADING_FEE_RATE))
+        if not fits(bought):
+            raise _invalid(
+                "too_large",
+                f"quote_amount buys more than {LARGEST} coins at this price.",
+                "quote_amount",
+            )
+        quantity = q8(bought, ROUND_DOWN)
+        if quantity <= 0:
+            raise _invalid(
+                "invalid_quantity", "quote_amount buys less than 0.00000001.", "quote_amount"
+            )
+        return quantity
+    assert body.quantity is not None
+    notional = body.quantity * reference
+    if not (fits(notional) and fits(q8(notional) + fee_for(q8(notional)))):
+        raise _invalid(
+            "too_large",
+            f"quantity x {body.price_field}, fee included, is more than an order can be "
+            f"worth ({LARGEST} USD); lower the quantity.",
+            "quantity",
+        )
+    return body.quantity
+
+
+def _replayed(existing: Order, body: OrderBody) -> Placed:
+    """A retry gets the first order back; another order under the same id is a conflict."""
+    if not body.matches(existing):
+        raise TradingError(
+            "idempotency_conflict",
+            f"client_order_id {existing.client_order_id!r} was already used for order "
+            f"#{existing.pk} with a different body; use a new id for a new order.",
+            status_code=409,
+            field="client_order_id",
+        )
+    return Placed(existing, created=False)
+
+
+def order_place(
+    *,
+    user: User,
+    coin_id: str,
+    side: str,
+    type: str,
+    quantity: Decimal | None = None,
+    quote_amount: Decimal | None = None,
+    limit_price: Decimal | None = None,
+    stop_price: Decimal | None = None,
+    client_order_id: str | None = None,
+    request: HttpRequest | None = None,
+) -> Placed:
+    """Place an order, or write nothing and raise ``TradingError``.
+
+    A repeated ``client_order_id`` with the same body returns the first order unchanged;
+    with another body it is a 409 ``idempotency_conflict`` (also when two requests race).
+    """
+    limit_check(
+        group="orders:place",
+        key=f"user:{user.pk}",
+        rate=ORDERS_RATE,
+        message="Too many orders in a minute. Wait a moment and try again.",
+    )
+    body = _body_checked(coin_id, side, type, quantity, quote_amount, limit_price, stop_price)
+    if client_order_id:
+        existing = Order.objects.filter(user=user, client_order_id=client_order_id).first()
+        if existing is not None:
+            return _replayed(existing, body)
+    coin = Coin.objects.filter(pk=coin_id, is_tracked=True).first()
+    if coin is None:
+        raise _invalid("unknown_coin", f"{coin_id!r} is not a tradable coin.", "coin")
     try:
         # The price is read (and refreshed, which may call CoinGecko) before any lock.
         price = _current_price(coin) if type == OrderType.MARKET else None
+        sized = _sized(body, price)
         with transaction.atomic():
-            order = _order_place(
-                user,
-                coin,
-                side,
-                type,
-                quantity,
-                quote_amount,
-                limit_price,
-                stop_price,
-                client_order_id,
-                price,
-            )
+            order = _order_place(user, coin, body, sized, client_order_id, price)
     except IntegrityError:
-        # A concurrent retry with the same client_order_id won the race.
+        # A concurrent request with the same client_order_id won the race.
         existing = Order.objects.filter(user=user, client_order_id=client_order_id).first()
         if client_order_id and existing is not None:
-            return Placed(existing, created=False)
+            return _replayed(existing, body)
         raise
     except TradingError as error:
         audit_record(
@@ -315,12 +426,8 @@ def order_place(
 def _order_place(
     user: User,
     coin: Coin,
-    side: str,
-    type: str,
-    quantity: Decimal | None,
-    quote_amount: Decimal | None,
-    limit_price: Decimal | None,
-    stop_price: Decimal | None,
+    body: OrderBody,
+    quantity: Decimal,
     client_order_id: str | None,
     price: Decimal | None,
 ) -> Order:
@@ -328,38 +435,28 @@ def _order_place(
     order = Order.objects.create(
         user=user,
         coin=coin,
-        side=side,
-        type=type,
+        side=body.side,
+        type=body.type,
         quantity=quantity,
-        quote_amount=quote_amount,
-        limit_price=limit_price if type == OrderType.LIMIT else None,
-        stop_price=stop_price if type == OrderType.STOP else None,
+        quote_amount=body.quote_amount,
+        limit_price=body.limit_price,
+        stop_price=body.stop_price,
         client_order_id=client_order_id or None,
     )
-    if type == OrderType.MARKET:
+    if body.type == OrderType.MARKET:
         assert price is not None
-        if quote_amount is not None:
-            rate = settings.TRADING_FEE_RATE
-            quantity = q8(quote_amount / (price * (1 + rate)), ROUND_DOWN)
-            if quantity <= 0:
-                raise _invalid(
-                    "invalid_quantity", "quote_amount buys less than 0.00000001.", "quote_amount"
-                )
-            order.quantity = quantity
-        assert quantity is not None
         _fill(order, balances, quantity, price)
         return order
-    assert quantity is not None
-    reference = limit_price if type == OrderType.LIMIT else stop_price
+    reference = body.limit_price or body.stop_price
     assert reference is not None
-    if side == Side.BUY:
+    if body.side == Side.BUY:
         notional = q8(quantity * reference)
         order.held_amount = notional + fee_for(notional)
         _hold(balances[USD], order.held_amount, order)
     else:
         order.held_amount = quantity
         _hold(balances[coin.id], quantity, order)
-    order.save(update_fields=["held_amount", "quantity"])
+    order.save(update_fields=["held_amount"])
     return order
 
 
@@ -376,7 +473,17 @@ def _fill(
     balances as they were (the checks run before any change).
     """
     usd, coin = balances[USD], balances[order.coin_id]
-    notional = q8(quantity * price)
+    # A stop executes at the tick's price, which the checks when it was placed could not
+    # know: what it trades and what it credits must still fit the ledger.
+    value = quantity * price
+    credited = coin.available + quantity if order.side == Side.BUY else usd.available + value
+    if not (fits(value) and fits(credited)):
+        raise _invalid(
+            "too_large",
+            f"quantity x price is more than an account can hold ({LARGEST}).",
+            "quantity",
+        )
+    notional = q8(value)
     fee = fee_for(notional)
     if order.side == Side.BUY:
         if usd.available + order.held_amount < notional + fee:

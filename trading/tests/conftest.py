@@ -5,7 +5,9 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from accounts.api import tokens_for
 from accounts.models import User
 from markets.models import Coin, PriceTick
 from trading.services import account_fund_initial
@@ -28,6 +30,12 @@ def make_trader(email: str = "trader@example.com") -> User:
     )
     account_fund_initial(user=user)
     return user
+
+
+def api_for(user: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for(user)['access']}")
+    return client
 
 
 @pytest.fixture

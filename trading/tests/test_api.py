@@ -10,9 +10,12 @@ import pytest
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from django.core.handlers.asgi import ASGIHandler
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.api import tokens_for
+from trading.models import LedgerEntry, Order
+from trading.tests.conftest import api_for, set_price
 
 pytestmark = pytest.mark.django_db
 
@@ -34,12 +37,6 @@ ORDER_FIELDS = {
     "filled_at",
     "cancelled_at",
 }
-
-
-def api_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for(user)['access']}")
-    return client
 
 
 @pytest.fixture
@@ -215,6 +212,84 @@ def test_placing_orders_is_limited_to_20_a_minute_per_user(api, other_trader):
     assert statuses[20] == 429
     assert buy(api_for(other_trader), quantity="0.0001").status_code == 201
     assert Decimal(api.get("/api/balances").json()[1]["available"]) == Decimal("0.002")
+
+
+# --- numbers the ledger cannot hold (issue 11 item 2, security L5) ------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        ({"side": "sell", "quantity": "10000000000000000"}, "quantity", "too_large"),
+        (
+            {"type": "limit", "quantity": "1000000", "limit_price": "100000000000000"},
+            "quantity",
+            "too_large",
+        ),
+        (
+            {"type": "stop", "quantity": "1000000", "stop_price": "100000000000000"},
+            "quantity",
+            "too_large",
+        ),
+        (
+            {"side": "sell", "type": "stop", "quantity": "1e6", "stop_price": "1e14"},
+            "quantity",
+            "too_large",
+        ),
+        ({"quantity": "99999999999999999999.99999999"}, "quantity", "too_large"),
+        (
+            {"coin": "dogecoin", "quantity": None, "quote_amount": "1e13"},
+            "quote_amount",
+            "too_large",
+        ),
+        # more digits than a column has: refused by the API's own checks
+        ({"quantity": "100000000000000000000"}, "quantity", "invalid"),
+        ({"quantity": "1e30"}, "quantity", "invalid"),
+        ({"quantity": None, "quote_amount": "1e20"}, "quote_amount", "invalid"),
+        ({"type": "limit", "limit_price": "NaN"}, "limit_price", "invalid"),
+    ],
+)
+def test_an_order_too_large_to_store_is_a_400_naming_the_field(api, body, field, code):
+    # given a trader, fresh prices, and a coin at the smallest price a tick stores
+    set_price("dogecoin", "0.00000001")
+    entries = LedgerEntry.objects.count()
+
+    # when they place an order whose value (quantity x price) or amount cannot be stored
+    response = buy(api, **body)
+
+    # then it is a 400 naming the field, nothing is written, and the ledger adds up
+    assert response.status_code == 400
+    payload = response.json()
+    assert payload["code"] == code
+    assert field in payload["errors"]
+    assert not Order.objects.exists()
+    assert LedgerEntry.objects.count() == entries
+    call_command("check_ledger")
+
+
+# --- client_order_id (issue 11 item 11b, SPEC §4 and §7) ----------------------------
+
+
+def test_a_client_order_id_retried_with_equal_numbers_is_200_and_with_another_body_409(api):
+    # given a limit order placed with a client_order_id
+    body = {"type": "limit", "quantity": "0.1", "limit_price": "40000", "client_order_id": "c-9"}
+    first = buy(api, **body)
+    assert first.status_code == 201
+    entries = LedgerEntry.objects.count()
+
+    # when it is retried with the same numbers written differently, then with another body
+    retry = buy(api, **{**body, "quantity": "0.10000000", "limit_price": "40000.0"})
+    conflict = buy(api, **{**body, "quantity": "0.2"})
+
+    # then the retry answers 200 with the first order, the other body 409, and nothing
+    # more is written
+    assert retry.status_code == 200
+    assert retry.json() == first.json()
+    assert conflict.status_code == 409
+    assert conflict.json()["code"] == "idempotency_conflict"
+    assert "client_order_id" in conflict.json()["errors"]
+    assert Order.objects.count() == 1
+    assert LedgerEntry.objects.count() == entries
 
 
 # --- dates from outside (issue 11 item 5) -------------------------------------------

@@ -100,6 +100,39 @@ def test_racing_retries_with_one_client_order_id_place_one_order():
     call_command("check_ledger")
 
 
+def test_racing_requests_with_one_client_order_id_and_two_bodies_place_one_order():
+    # given a trader
+    trader = make_trader()
+    set_price("bitcoin", "1000")
+
+    # when ten requests race with one client_order_id, half for 1 BTC and half for 2
+    def work(index: int) -> tuple[Decimal, object]:
+        quantity = Decimal(1 + index % 2)
+        try:
+            placed = order_place(
+                user=trader,
+                coin_id="bitcoin",
+                side="buy",
+                type="market",
+                quantity=quantity,
+                client_order_id="same",
+            )
+        except TradingError as error:
+            return quantity, error.code
+        return quantity, placed.order.pk
+
+    results = run_in_threads(10, work)
+
+    # then one order is placed; the requests with its body get it, the others a conflict
+    order = Order.objects.get()
+    outcomes = [result for result in results if isinstance(result, tuple)]
+    assert len(outcomes) == 10  # no request failed otherwise
+    for quantity, outcome in outcomes:
+        assert outcome == (order.pk if quantity == order.quantity else "idempotency_conflict")
+    assert Balance.objects.get(user=trader, asset="bitcoin").available == order.quantity
+    call_command("check_ledger")
+
+
 def test_a_cancel_racing_a_fill_settles_once():
     for round_ in range(5):
         trader = make_trader(f"race{round_}@example.com")

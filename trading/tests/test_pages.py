@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
 
-from trading.models import Order
+from trading.models import LedgerEntry, Order
+from trading.tests.conftest import set_price
 
 pytestmark = pytest.mark.django_db
 
@@ -125,6 +127,52 @@ def test_money_is_shown_with_the_sign_before_the_dollar():
 def ticket(client, **fields):
     order = {"coin": "bitcoin", "side": "buy", "type": "market", "quantity": "0.0001", **fields}
     return client.post("/trade/", {key: value for key, value in order.items() if value is not None})
+
+
+# --- numbers the ledger cannot hold (issue 11 item 2) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"side": "sell", "quantity": "10000000000000000"}, "quantity", "more than an order"),
+        (
+            {"type": "limit", "quantity": "1000000", "limit_price": "100000000000000"},
+            "quantity",
+            "more than an order",
+        ),
+        (
+            {"type": "stop", "quantity": "1000000", "stop_price": "100000000000000"},
+            "quantity",
+            "more than an order",
+        ),
+        (
+            {"coin": "dogecoin", "quantity": None, "quote_amount": "10000000000000"},
+            "quote_amount",
+            "buys more than",
+        ),
+        ({"quantity": "100000000000000000000"}, "quantity", "no more than 20 digits before"),
+    ],
+)
+def test_a_ticket_too_large_to_store_shows_the_error_next_to_the_field(
+    page_client, fields, field, message
+):
+    # given a coin at the smallest price a tick stores
+    set_price("dogecoin", "0.00000001")
+    entries = LedgerEntry.objects.count()
+
+    # when the ticket asks for an order whose value cannot be stored
+    response = ticket(page_client, **fields)
+
+    # then the ticket comes back with the error on the field, and nothing is written
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == [field]
+    assert message in errors[field][0]
+    assert message in response.content.decode()
+    assert not Order.objects.exists()
+    assert LedgerEntry.objects.count() == entries
+    call_command("check_ledger")
 
 
 # --- dates from outside (issue 11 item 5) -------------------------------------------

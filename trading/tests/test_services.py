@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from trading import selectors, services
 from trading.models import Balance, LedgerEntry, Order
 from trading.services import TradingError, on_tick, order_cancel, order_place
-from trading.tests.conftest import set_price
+from trading.tests.conftest import make_trader, set_price
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -379,3 +379,187 @@ def test_portfolio_value_over_time_follows_fills_and_prices(trader, prices):
     assert history[0][1] == pytest.approx(10000)  # the deposit, before any trade
     assert history[-1][1] == pytest.approx(4995 + 6000)  # cash + 0.1 BTC at 60,000
     assert [point[0] for point in history] == sorted(point[0] for point in history)
+
+
+# --- amounts the ledger cannot hold (issue 11 item 2) -------------------------------
+
+
+def ledger_snapshot() -> tuple[int, int, list[tuple[str, Decimal, Decimal]]]:
+    rows = Balance.objects.order_by("user_id", "asset").values_list("asset", "available", "held")
+    return LedgerEntry.objects.count(), Order.objects.count(), list(rows)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        # 10^16 BTC at 50,000: 5 x 10^20 USD, more than a money column holds (< 10^20)
+        ({"side": "sell", "quantity": D("10000000000000000")}, "quantity"),
+        # a limit buy of 10^6 at 10^14: 10^20 USD plus the fee
+        ({"type": "limit", "quantity": D("1000000"), "limit_price": D("1e14")}, "quantity"),
+        ({"type": "stop", "quantity": D("1000000"), "stop_price": D("1e14")}, "quantity"),
+        (
+            {"side": "sell", "type": "stop", "quantity": D("1e6"), "stop_price": D("1e14")},
+            "quantity",
+        ),
+        # the largest quantity a column holds, at any price above 1
+        ({"quantity": D("99999999999999999999.99999999")}, "quantity"),
+        # what no column holds at all (the service is the last line, behind the API and the form)
+        ({"quantity": D("1e20")}, "quantity"),
+        ({"type": "limit", "limit_price": D("1e20")}, "limit_price"),
+    ],
+)
+def test_an_order_worth_more_than_the_ledger_holds_is_refused_naming_the_field(
+    trader, prices, changes, field
+):
+    # given a funded trader and fresh prices
+    before = ledger_snapshot()
+    values = {"coin_id": "bitcoin", "side": "buy", "type": "market", "quantity": D("1")}
+
+    # when they place an order whose value cannot be stored
+    with pytest.raises(TradingError) as raised:
+        order_place(user=trader, **{**values, **changes})
+
+    # then it is a 400 naming the field, and nothing is written
+    assert raised.value.code == "too_large"
+    assert raised.value.status_code == 400
+    assert raised.value.field == field
+    assert ledger_snapshot() == before
+    call_command("check_ledger")
+
+
+def test_a_quote_amount_that_buys_more_coins_than_the_ledger_holds_is_refused(trader):
+    # given a coin at the smallest price a tick stores
+    set_price("dogecoin", "0.00000001")
+
+    # when a market buy spends 10^13 USD on it (about 10^21 coins)
+    with pytest.raises(TradingError) as raised:
+        order_place(
+            user=trader,
+            coin_id="dogecoin",
+            side="buy",
+            type="market",
+            quote_amount=D("10000000000000"),
+        )
+
+    # then the quote amount is named, and nothing is written
+    assert (raised.value.code, raised.value.field) == ("too_large", "quote_amount")
+    assert not Order.objects.exists()
+    call_command("check_ledger")
+
+
+def test_a_sale_that_would_overflow_the_usd_balance_is_refused_and_writes_nothing(
+    settings_trading, db
+):
+    # given a trader whose USD balance is 10^13 short of the most a column holds (round
+    # numbers: SQLite keeps 15 significant digits of a NUMERIC column)
+    settings_trading.DEMO_STARTING_BALANCE_USD = D("99999999999990000000")
+    trader = make_trader()
+    set_price("bitcoin", "10000000000000")
+    order_place(user=trader, coin_id="bitcoin", side="buy", type="market", quantity=D("1"))
+    assert balance(trader, "USD") == (D("99999989989990000000"), D("0"))
+    set_price("bitcoin", "20000000000000")
+    before = ledger_snapshot()
+
+    # when they sell for more than the balance can take
+    with pytest.raises(TradingError) as raised:
+        order_place(user=trader, coin_id="bitcoin", side="sell", type="market", quantity=D("1"))
+
+    # then it is refused naming the quantity, and the ledger is as it was
+    assert (raised.value.code, raised.value.field) == ("too_large", "quantity")
+    assert ledger_snapshot() == before
+    call_command("check_ledger")
+
+
+def test_a_stop_triggered_at_a_price_too_large_to_settle_is_rejected_not_a_crash(trader, prices):
+    # given a stop buy of a million coins that triggers at any price from 0.00000001
+    stop = order_place(
+        user=trader,
+        coin_id="bitcoin",
+        side="buy",
+        type="stop",
+        quantity=D("1000000"),
+        stop_price=D("0.00000001"),
+    ).order
+    assert stop.held_amount == D("0.01001")
+
+    # when a tick of 10^15 crosses it (10^21 USD to settle)
+    filled = on_tick(prices={"bitcoin": D("1e15")}, at=datetime.now(UTC))
+
+    # then the feed carries on: the stop is rejected and its hold released
+    assert filled == 0
+    stop.refresh_from_db()
+    assert stop.status == "rejected"
+    assert balance(trader, "USD") == (D("10000"), D("0"))
+    call_command("check_ledger")
+
+
+# --- client_order_id (issue 11 item 11b, SPEC §4) -----------------------------------
+
+
+def place_with_id(user, **changes) -> services.Placed:
+    values = {
+        "coin_id": "bitcoin",
+        "side": "buy",
+        "type": "limit",
+        "quantity": D("0.01"),
+        "limit_price": D("40000"),
+        "client_order_id": "ticket-42",
+    }
+    return order_place(user=user, **{**values, **changes})
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"coin_id": "ethereum"},
+        {"side": "sell"},
+        {"type": "stop", "limit_price": None, "stop_price": D("40000")},
+        {"quantity": D("0.02")},
+        {"limit_price": D("40000.00000001")},
+    ],
+)
+def test_a_client_order_id_reused_for_another_body_is_a_conflict_and_writes_nothing(
+    trader, prices, changes
+):
+    # given an order placed with a client_order_id
+    first = place_with_id(trader).order
+    before = ledger_snapshot()
+
+    # when the same id comes with another body
+    with pytest.raises(TradingError) as raised:
+        place_with_id(trader, **changes)
+
+    # then it is a 409 idempotency_conflict and nothing is written
+    assert raised.value.code == "idempotency_conflict"
+    assert raised.value.status_code == 409
+    assert raised.value.field == "client_order_id"
+    assert ledger_snapshot() == before
+    # while the same body, its numbers written differently, is the first order
+    again = place_with_id(trader, quantity=D("0.010"), limit_price=D("40000.00000000"))
+    assert (again.created, again.order.pk) == (False, first.pk)
+
+
+def test_a_quote_amount_buy_is_the_same_body_only_with_the_same_quote_amount(trader, prices):
+    # given a market buy by quote amount (its stored quantity is what the amount bought)
+    first = place_with_id(
+        trader, type="market", quantity=None, quote_amount=D("100"), limit_price=None
+    ).order
+    assert first.quantity == D("0.00199800")
+
+    # when it is retried, then retried with another amount or with the bought quantity
+    again = place_with_id(
+        trader, type="market", quantity=None, quote_amount=D("100.0"), limit_price=None
+    )
+    conflicts = []
+    for changes in (
+        {"quantity": None, "quote_amount": D("101")},
+        {"quantity": first.quantity},
+    ):
+        with pytest.raises(TradingError) as raised:
+            place_with_id(trader, type="market", limit_price=None, **changes)
+        conflicts.append(raised.value.code)
+
+    # then the retry is the first order, the others conflicts
+    assert (again.created, again.order.pk) == (False, first.pk)
+    assert conflicts == ["idempotency_conflict", "idempotency_conflict"]
+    assert Order.objects.count() == 1
