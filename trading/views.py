@@ -10,12 +10,14 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from cryptovault.errors import DomainError
+from cryptovault.limits import RateLimited
 from markets.selectors import coin_price_latest
 from trading import selectors, services
 from trading.forms import OrderForm, TransactionFilterForm
@@ -63,6 +65,14 @@ class TradeView(LoginRequiredMixin, FormView):
                 stop_price=data.get("stop_price"),
                 request=self.request,
             ).order
+        except RateLimited as error:
+            # The ticket again, saying so, with the status and the wait a client can read.
+            seconds = f"{error.retry_after} second{pluralize(error.retry_after)}"
+            form.add_error(None, f"{error.message} You can place orders again in {seconds}.")
+            response = self.form_invalid(form)
+            response.status_code = error.status_code
+            response["Retry-After"] = str(error.retry_after)
+            return response
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
             return self.form_invalid(form)

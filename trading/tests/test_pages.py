@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from trading.models import LedgerEntry, Order
-from trading.tests.conftest import set_price
+from trading.tests.conftest import api_for, set_price
 
 pytestmark = pytest.mark.django_db
 
@@ -173,6 +173,39 @@ def test_a_ticket_too_large_to_store_shows_the_error_next_to_the_field(
     assert not Order.objects.exists()
     assert LedgerEntry.objects.count() == entries
     call_command("check_ledger")
+
+
+# --- the order limit is the page's too (SPEC §4: 20 a minute per user) --------------
+
+
+def test_the_ticket_refuses_the_21st_order_in_a_minute_with_a_429(page_client):
+    # when 25 orders are sent from the ticket within one minute
+    responses = [ticket(page_client) for _ in range(25)]
+
+    # then 20 are placed, and the rest come back as the ticket with status 429 saying why
+    assert [r.status_code for r in responses] == [302] * 20 + [429] * 5
+    refused = responses[20]
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    html = refused.content.decode()
+    assert "Too many orders in a minute" in html
+    assert f"again in {refused['Retry-After']} second" in html
+    assert Order.objects.count() == 20
+
+
+def test_the_api_and_the_ticket_share_one_allowance(page_client, trader):
+    # given 15 orders placed through the API this minute
+    api = api_for(trader)
+    body = {"coin": "bitcoin", "side": "buy", "type": "market", "quantity": "0.0001"}
+    assert [api.post("/api/orders", body, format="json").status_code for _ in range(15)] == [
+        201
+    ] * 15
+
+    # when 6 more are sent from the ticket
+    statuses = [ticket(page_client).status_code for _ in range(6)]
+
+    # then the 6th is refused: 21 in the minute
+    assert statuses == [302] * 5 + [429]
+    assert Order.objects.count() == 20
 
 
 # --- dates from outside (issue 11 item 5) -------------------------------------------
