@@ -51,7 +51,9 @@ def limit_check(*, group: str, key: str, rate: str, message: str = RATE_LIMITED_
     )
     if usage is not None and usage["should_limit"]:
         time_left = usage["time_left"]
-        raise RateLimited(time_left if time_left > 0 else 60, message)
+        # The window still holds during its last second: a client that waits exactly
+        # Retry-After seconds must get through, so the answer is time_left + 1.
+        raise RateLimited(time_left + 1 if time_left >= 0 else 60, message)
 
 
 def limited(group: str, rate: str, *, methods: tuple[str, ...] = UNSAFE) -> Callable[[F], F]:

@@ -51,7 +51,7 @@ def test_validation_error_lists_fields(client):
 def test_malformed_json_is_a_400_not_a_500(client):
     response = client.post("/api/test/echo", "{not json", content_type="application/json")
 
-    assert_error_shape(response, 400, "parse_error")
+    assert_error_shape(response, 400, "invalid_json")
 
 
 def test_unauthenticated_is_json_401_or_403(client):

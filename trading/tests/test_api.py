@@ -410,19 +410,15 @@ def test_a_429_carries_the_seconds_left_in_the_window(api, clock):
     clock.now += 5
     later = buy(api, quantity="0.0001")
 
-    # then both are 429s saying how long is left, and the next window takes orders again
-    assert (refused.status_code, refused["Retry-After"]) == (429, "15")
+    # then both are 429s saying how long is left (the window's last second included),
+    # and the next window takes orders again
+    assert (refused.status_code, refused["Retry-After"]) == (429, "16")
     assert refused.json()["code"] == "rate_limited"
-    assert (later.status_code, later["Retry-After"]) == (429, "10")
+    assert (later.status_code, later["Retry-After"]) == (429, "11")
     clock.now += 11
     assert buy(api, quantity="0.0001").status_code == 201
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cryptovault/limits.py: django-ratelimit's window still holds at its last second "
-    "(time_left 0, answered as Retry-After 60); Retry-After should be time_left + 1",
-)
 def test_a_client_that_waits_retry_after_seconds_gets_through(api, clock):
     # given a refused order
     for _ in range(20):
