@@ -4,12 +4,22 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from cryptovault import api_root
+from cryptovault.schema import JsonErrorsMixin
+
+
+class SchemaView(JsonErrorsMixin, SpectacularAPIView):
+    """The OpenAPI document (YAML, or JSON on request); its errors are JSON."""
+
+
+class DocsView(JsonErrorsMixin, SpectacularSwaggerSplitView):
+    """Swagger UI over the schema; its errors are JSON like the rest of /api/."""
+
 
 urlpatterns = [
     path("", api_root.ApiRootView.as_view(), name="api-root"),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
     # The "split" view serves its script as a file, so the docs work under our CSP.
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("accounts.api_urls")),
     path("", include("markets.api_urls")),
     path("", include("trading.api_urls")),
