@@ -29,10 +29,13 @@ def recursion_limit_keep() -> None:
     """Put the recursion limit back if anything raised it; cheap enough for every request."""
     current = sys.getrecursionlimit()
     if current != RECURSION_LIMIT:
-        logger.warning(
-            "Recursion limit was changed to %d; restored to %d", current, RECURSION_LIMIT
-        )
+        if current not in _reported:  # once per value: a test runner may raise it often
+            _reported.add(current)
+            logger.warning("Recursion limit %d restored to %d", current, RECURSION_LIMIT)
         sys.setrecursionlimit(RECURSION_LIMIT)
+
+
+_reported: set[int] = set()
 
 
 @contextmanager
