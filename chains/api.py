@@ -231,7 +231,9 @@ class WalletsApi(APIView):
         return Response(WalletSerializer(wallets, many=True).data)
 
     @extend_schema(
-        request=LinkInput, responses={201: WalletSerializer}, summary="Link an address with SIWE"
+        request=LinkInput,
+        responses={201: WalletSerializer, 200: WalletSerializer},
+        summary="Link an address with SIWE (200 when it is already yours)",
     )
     def post(self, request: Request) -> Response:
         body = LinkInput(data=request.data)
@@ -306,7 +308,7 @@ class WalletTransactionsApi(APIView):
 
     @extend_schema(
         request=RecordInput,
-        responses={201: WalletTransactionSerializer},
+        responses={201: WalletTransactionSerializer, 200: WalletTransactionSerializer},
         summary="Record a transaction your linked wallet sent; it is followed to its receipt",
     )
     def post(self, request: Request) -> Response:
