@@ -37,6 +37,14 @@ def _one_rate_limit_window(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _tasks_eager(settings):
+    """Background jobs (cryptovault.tasks) run as their transaction commits, in the
+    test's thread: the email is in the outbox right after the request. A test of the
+    background mode itself sets TASKS_EAGER back to False."""
+    settings.TASKS_EAGER = True
+
+
+@pytest.fixture(autouse=True)
 def _offline_prices(settings):
     """No test reaches CoinGecko: prices are simulated unless a test points at a stub."""
     settings.PRICE_SOURCE = "simulated"

@@ -1,5 +1,8 @@
-"""Account emails: rendered from HTML + text templates, sent after the transaction commits.
+"""Account emails: rendered from HTML + text templates, sent by a background job.
 
+Each email is a job (``cryptovault.tasks``) that starts once the transaction commits:
+the request never waits for a mail server, so an answer takes the same time whether
+or not an email went out (no account enumeration by timing), whatever the service.
 A failed send is logged with the request id and recorded for operators; it never
 turns into a 500 and never loses the row the email was about. With
 ``EMAIL_SERVICE=console`` (the embedded default) every message is also kept whole in
@@ -9,16 +12,15 @@ the dev outbox, readable at /dev/outbox/ while DEBUG is on.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import close_old_connections, transaction
 from django.template.loader import render_to_string
 
 from accounts.models import SentEmail
-from cryptovault.request_context import current_request_id, request_id_var
+from cryptovault.request_context import current_request_id
+from cryptovault.tasks import task_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +32,6 @@ SUBJECTS = {
     "account_exists": "You already have a CryptoVault account",
 }
 
-# Network deliveries leave the request thread, so an answer takes the same time
-# whether or not an email went out (no account enumeration by timing).
-_background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="email")
-
 
 def absolute_url(path: str) -> str:
     """A link for an email, always built from APP_URL, never from the request's Host."""
@@ -42,28 +40,12 @@ def absolute_url(path: str) -> str:
 
 def email_send(*, kind: str, to: str, context: dict[str, Any]) -> None:
     """Queue an email to go out once the current transaction commits."""
-    context = {"app_url": settings.APP_URL, **context}
+    task_enqueue(email_deliver, kind=kind, to=to, context={"app_url": settings.APP_URL, **context})
+
+
+def email_deliver(*, kind: str, to: str, context: dict[str, Any]) -> None:
+    """The job: render, send, record; a transport failure is logged and recorded."""
     request_id = current_request_id()
-
-    def deliver() -> None:
-        if settings.EMAIL_SEND_IN_BACKGROUND:
-            _background.submit(_deliver_in_thread, kind, to, context, request_id)
-        else:
-            _deliver(kind, to, context, request_id)
-
-    transaction.on_commit(deliver)
-
-
-def _deliver_in_thread(kind: str, to: str, context: dict[str, Any], request_id: str) -> None:
-    token = request_id_var.set(request_id)
-    try:
-        _deliver(kind, to, context, request_id)
-    finally:
-        request_id_var.reset(token)
-        close_old_connections()
-
-
-def _deliver(kind: str, to: str, context: dict[str, Any], request_id: str) -> None:
     subject = SUBJECTS[kind].format(**context)
     text = render_to_string(f"emails/{kind}.txt", context)
     html = render_to_string(f"emails/{kind}.html", {**context, "subject": subject})

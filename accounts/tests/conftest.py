@@ -1,4 +1,8 @@
 import re
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -6,6 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from cryptovault import tasks
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
@@ -44,3 +49,51 @@ def link_in(message: mail.EmailMessage, pattern: str) -> str:
 
 def token_in(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+class WatchedPool(ThreadPoolExecutor):
+    """The job runner's pool with real threads, under the test's control.
+
+    Jobs start only when the test waits for them (``wait_all``), as when a busy worker
+    picks a job up after the request has answered; the test database (in-memory
+    SQLite) then never sees the request and a job writing at once, which it cannot
+    take. Jobs queued by a job (its email) run within the same wait.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=2, thread_name_prefix="test-task")
+        self.futures: list[Future[Any]] = []
+        self.threads: set[str] = set()
+        self.gate = threading.Event()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        def gated() -> Any:
+            self.gate.wait(timeout=30)
+            self.threads.add(threading.current_thread().name)
+            return fn(*args, **kwargs)
+
+        future = super().submit(gated)
+        self.futures.append(future)
+        return future
+
+    def wait_all(self, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        self.gate.set()
+        try:
+            while pending := [future for future in self.futures if not future.done()]:
+                assert time.monotonic() < deadline, "a background job did not finish"
+                pending[0].result(timeout=max(0.01, deadline - time.monotonic()))
+        finally:
+            self.gate.clear()
+
+
+@pytest.fixture
+def background_jobs(settings, monkeypatch):
+    """Jobs run in the background as in production (TASKS_EAGER off), on a pool the
+    test can wait for: ``background_jobs.wait_all()``."""
+    settings.TASKS_EAGER = False
+    pool = WatchedPool()
+    monkeypatch.setattr(tasks, "_executor", lambda: pool)
+    yield pool
+    pool.wait_all()
+    pool.shutdown()
