@@ -3,6 +3,10 @@
 Each public function is one transaction; emails leave after it commits. Errors are
 ``DomainError`` with a stable code, which the API turns into JSON and pages into
 form errors.
+
+Work whose cost depends on whether an address has an account (forgot-password,
+resend-verification) runs in a background job (``cryptovault.tasks``), so that the
+answer and its time are the same for every address.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import BaseCache, caches
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +33,7 @@ from accounts.audit import audit_record
 from accounts.emails import absolute_url, email_send
 from accounts.models import EmailVerification, PasswordResetToken, User
 from cryptovault.errors import DomainError
+from cryptovault.tasks import task_enqueue
 
 CODE_LIFETIME = timedelta(minutes=10)
 LINK_LIFETIME = timedelta(hours=24)
@@ -36,6 +42,9 @@ CODE_MAX_ATTEMPTS = 5
 LOGIN_LOCKOUT_FAILURES = 5
 LOGIN_LOCKOUT_SECONDS = 15 * 60
 VERIFY_PURPOSE = "email-verification"
+CODE_INVALID_MESSAGE = "This code is not valid or has expired. Ask for a new one."
+# Compared against when an address has no live code: the same HMAC work, never a match.
+NO_CODE_HASH = "0" * 64
 
 
 def email_normalize(email: str) -> str:
@@ -101,52 +110,77 @@ def _verification_start(*, user: User) -> None:
 
 
 def verification_resend(*, email: str, request: HttpRequest | None = None) -> None:
-    """Send a new code and link to an unverified user; silently nothing otherwise."""
-    with transaction.atomic():
-        user = User.objects.filter(email=email_normalize(email), is_active=True).first()
-        if user is None or user.email_verified:
-            return
-        _verification_start(user=user)
-        audit_record(action="verification_resent", user=user, request=request)
+    """Queue a new code and link for ``email``: same answer, same time, for any address.
+
+    The lookup, the writes and the email happen in a job (``verification_reissue``):
+    done here, they would make the answer slower for an address that is waiting for
+    verification than for an unknown or verified one.
+    """
+    task_enqueue(verification_reissue, email=email_normalize(email), request=request)
+
+
+@transaction.atomic
+def verification_reissue(*, email: str, request: HttpRequest | None = None) -> None:
+    """The job behind ``verification_resend``: a fresh round for an active, unverified
+    user; silently nothing for any other address."""
+    user = User.objects.filter(email=email, is_active=True).first()
+    if user is None or user.email_verified:
+        return
+    _verification_start(user=user)
+    audit_record(action="verification_resent", user=user, request=request)
 
 
 def user_verify_by_code(*, email: str, code: str, request: HttpRequest | None = None) -> User:
-    """Verify with the 6-digit code: 10 minutes, 5 tries, single use."""
-    failure: DomainError | None = None
+    """Verify with the 6-digit code: 10 minutes, 5 tries, single use.
+
+    Every failure (unknown address, already verified, no live code, expired code, too
+    many tries, wrong digits) answers one ``invalid_code`` after the same work: one
+    lookup, one hash comparison, one counter update, one audit entry. Neither the
+    answer nor its time tells whether an address has an account or is waiting for
+    verification; the audit entry keeps the real reason for operators.
+    """
+    email = email_normalize(email)
     with transaction.atomic():
-        user = User.objects.filter(email=email_normalize(email)).first()
         verification = (
-            EmailVerification.objects.select_for_update()
-            .filter(user=user, used_at=None, revoked_at=None)
+            EmailVerification.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(user__email=email, used_at=None, revoked_at=None)
             .order_by("-created_at")
             .first()
-            if user is not None
-            else None
         )
-        if user is None or verification is None:
-            failure = DomainError("invalid_code", "This code is not valid.", field="code")
+        matches = account_secrets.code_matches(
+            code.strip(),
+            verification.code_hash if verification is not None else NO_CODE_HASH,
+            purpose=VERIFY_PURPOSE,
+        )
+        if verification is None:
+            reason = "no_live_code"
         elif verification.failed_attempts >= CODE_MAX_ATTEMPTS:
-            failure = DomainError(
-                "code_attempts_exceeded",
-                "Too many wrong codes. Ask for a new code.",
-                field="code",
-            )
+            reason = "attempts_exceeded"
         elif verification.code_expires_at <= timezone.now():
-            failure = DomainError(
-                "code_expired", "This code has expired. Ask for a new one.", field="code"
-            )
-        elif not account_secrets.code_matches(
-            code.strip(), verification.code_hash, purpose=VERIFY_PURPOSE
-        ):
-            # Counted even though the request fails: the transaction still commits.
-            verification.failed_attempts += 1
-            verification.save(update_fields=["failed_attempts"])
-            audit_record(action="verification_code_failed", user=user, request=request)
-            failure = DomainError("invalid_code", "This code is not valid.", field="code")
+            reason = "expired"
+        elif not matches:
+            reason = "wrong_code"
         else:
-            _verification_complete(user=user, verification=verification, request=request)
-            return user
-    raise failure
+            _verification_complete(
+                user=verification.user, verification=verification, request=request
+            )
+            return verification.user
+        # Counted even though the request fails: the transaction still commits. The
+        # count stops at the maximum (the round is dead by then); without a round the
+        # update matches no row, at the same cost.
+        EmailVerification.objects.filter(
+            pk=verification.pk if verification is not None else 0,
+            failed_attempts__lt=CODE_MAX_ATTEMPTS,
+        ).update(failed_attempts=F("failed_attempts") + 1)
+        audit_record(
+            action="verification_code_failed",
+            user=verification.user if verification is not None else None,
+            email=email,
+            request=request,
+            reason=reason,
+        )
+    raise DomainError("invalid_code", CODE_INVALID_MESSAGE, field="code")
 
 
 def user_verify_by_token(*, token: str, request: HttpRequest | None = None) -> User:
@@ -275,11 +309,22 @@ def user_login(*, email: str, password: str, request: HttpRequest | None = None)
 # --- Passwords ----------------------------------------------------------------
 
 
-@transaction.atomic
 def password_reset_request(*, email: str, request: HttpRequest | None = None) -> None:
-    """Email a reset link to an active account; silently nothing otherwise."""
-    user = User.objects.filter(email=email_normalize(email), is_active=True).first()
+    """Queue a reset link for ``email``: same answer, same time, for any address.
+
+    The lookup, the token and the email happen in a job (``password_reset_issue``):
+    done here, they would make the answer slower for an address with an account.
+    """
+    task_enqueue(password_reset_issue, email=email_normalize(email), request=request)
+
+
+@transaction.atomic
+def password_reset_issue(*, email: str, request: HttpRequest | None = None) -> None:
+    """The job behind ``password_reset_request``: a reset link for an active account;
+    for any other address only an audit entry (an operator may want to see probing)."""
+    user = User.objects.filter(email=email, is_active=True).first()
     if user is None:
+        audit_record(action="password_reset_requested", email=email, request=request)
         return
     token = account_secrets.token_new()
     now = timezone.now()

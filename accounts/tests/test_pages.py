@@ -46,7 +46,7 @@ def test_wrong_code_is_shown_on_the_form(client):
     response = client.post("/accounts/verify/", {"email": "new@example.com", "code": wrong})
 
     assert response.status_code == 200
-    assert "This code is not valid." in response.content.decode()
+    assert "This code is not valid or has expired. Ask for a new one." in response.content.decode()
 
 
 def test_verify_link_asks_for_a_click_then_logs_in(client):
