@@ -1,4 +1,8 @@
-"""Operators' view of users: search, filters, verify and deactivate in bulk."""
+"""Operators' view of users: search, filters, verify and deactivate in bulk.
+
+Also where the admin's login door is wired to the accounts service (lockout, audit):
+see ``accounts.forms.AdminLoginForm``; its rate limit is ``accounts.views.admin_login``.
+"""
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -6,7 +10,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.forms import AdminLoginForm
 from accounts.models import AuditEvent, SentEmail, User
+
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

@@ -45,6 +45,7 @@ VERIFY_PURPOSE = "email-verification"
 CODE_INVALID_MESSAGE = "This code is not valid or has expired. Ask for a new one."
 # Compared against when an address has no live code: the same HMAC work, never a match.
 NO_CODE_HASH = "0" * 64
+LOCKED_MESSAGE = "Too many wrong passwords for this account. Try again in 15 minutes."
 
 
 def email_normalize(email: str) -> str:
@@ -253,13 +254,12 @@ def _lockout_key(email: str) -> str:
 
 def login_lockout_check(*, email: str, request: HttpRequest | None = None) -> None:
     """Refuse any login to ``email`` while it is locked out, whatever the door
-    (password page, API, admin, wallet): the lockout belongs to the account."""
+    (password page, API, admin, wallet, password change): the lockout belongs to the
+    account."""
     if (_counters().get(_lockout_key(email)) or 0) >= LOGIN_LOCKOUT_FAILURES:
         audit_record(action="login_locked_out", email=email, request=request)
         raise DomainError(
-            "account_locked",
-            "Too many failed logins for this account. Try again in 15 minutes.",
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            "account_locked", LOCKED_MESSAGE, status_code=status.HTTP_429_TOO_MANY_REQUESTS
         )
 
 
@@ -277,6 +277,48 @@ def login_failure_record(*, email: str, request: HttpRequest | None = None, **da
     return int(failures)
 
 
+def _login_failures_clear(*, email: str) -> None:
+    _counters().delete(_lockout_key(email))
+
+
+def _credentials_invalid() -> DomainError:
+    return DomainError(
+        "invalid_credentials",
+        "The email or password is not right.",
+        status_code=status.HTTP_401_UNAUTHORIZED,
+    )
+
+
+def _login_password_check(
+    *, email: str, password: str, request: HttpRequest | None, door: str
+) -> User:
+    """The lockout, then the password; a wrong one (or an unknown address, or an
+    inactive account) counts toward the lockout. ``email`` is normalised."""
+    login_lockout_check(email=email, request=request)
+    user = authenticate(request, username=email, password=password)
+    if user is None:
+        login_failure_record(email=email, request=request, door=door)
+        raise _credentials_invalid()
+    assert isinstance(user, User)
+    return user
+
+
+def _login_verified_check(*, user: User, request: HttpRequest | None, door: str) -> None:
+    """Unverified accounts log in nowhere; not a failure (the password was right)."""
+    if not user.email_verified:
+        audit_record(action="login_unverified", user=user, request=request, door=door)
+        raise DomainError(
+            "email_not_verified",
+            "Verify your email first: we sent you a code.",
+            status_code=status.HTTP_403_FORBIDDEN,
+        )
+
+
+def _login_succeeded(*, user: User, request: HttpRequest | None, door: str) -> None:
+    _login_failures_clear(email=user.email)
+    audit_record(action="login", user=user, request=request, door=door)
+
+
 def user_login(*, email: str, password: str, request: HttpRequest | None = None) -> User:
     """Check credentials, with a per-address lockout after repeated failures.
 
@@ -284,25 +326,31 @@ def user_login(*, email: str, password: str, request: HttpRequest | None = None)
     attacker nothing; wrong email and wrong password give the same error.
     """
     email = email_normalize(email)
-    login_lockout_check(email=email, request=request)
-    user = authenticate(request, username=email, password=password)
-    if user is None:
-        login_failure_record(email=email, request=request)
-        raise DomainError(
-            "invalid_credentials",
-            "The email or password is not right.",
-            status_code=status.HTTP_401_UNAUTHORIZED,
-        )
-    assert isinstance(user, User)
-    if not user.email_verified:
-        audit_record(action="login_unverified", user=user, request=request)
-        raise DomainError(
-            "email_not_verified",
-            "Verify your email first: we sent you a code.",
-            status_code=status.HTTP_403_FORBIDDEN,
-        )
-    _counters().delete(_lockout_key(email))
-    audit_record(action="login", user=user, request=request)
+    user = _login_password_check(email=email, password=password, request=request, door="site")
+    _login_verified_check(user=user, request=request, door="site")
+    _login_succeeded(user=user, request=request, door="site")
+    return user
+
+
+def staff_login(*, email: str, password: str, request: HttpRequest | None = None) -> User:
+    """The admin's door: active, verified staff only, under the site login's lockout.
+
+    Same lockout counter and audit trail as ``user_login`` (a failure here counts
+    toward the site lockout and the other way round); the admin view adds the same
+    ``login`` rate limit per IP. A non-staff account with the right password is
+    refused like a wrong password AND counted as a failure: if it were not, the
+    lockout arriving one attempt late would tell an attacker which guess was right.
+    An unverified staff account is refused with ``email_not_verified``, as on the site:
+    no door lets an unproven address in, and the admin is the most powerful door;
+    an operator can mark the address verified from the users list.
+    """
+    email = email_normalize(email)
+    user = _login_password_check(email=email, password=password, request=request, door="admin")
+    if not user.is_staff:
+        login_failure_record(email=email, request=request, door="admin", reason="not_staff")
+        raise _credentials_invalid()
+    _login_verified_check(user=user, request=request, door="admin")
+    _login_succeeded(user=user, request=request, door="admin")
     return user
 
 
@@ -385,18 +433,27 @@ def password_reset_complete(
         return user
 
 
-@transaction.atomic
 def password_change(
     *, user: User, current_password: str, new_password: str, request: HttpRequest | None = None
 ) -> None:
-    """Change the password, knowing the current one; other sessions and tokens die."""
+    """Change the password, knowing the current one; other sessions and tokens die.
+
+    The current password is guessed like a login password, so it shares the login's
+    per-account lockout: a locked account cannot change it, and each wrong one counts
+    (and is audited). The check stays outside the transaction so that the failure's
+    count and audit entry are not rolled back with it.
+    """
+    login_lockout_check(email=user.email, request=request)
     if not user.check_password(current_password):
+        login_failure_record(email=user.email, request=request, door="password_change")
         raise DomainError(
             "invalid_password", "Your current password is not right.", field="current_password"
         )
-    _password_check(new_password, user=user)
-    _password_set(user=user, password=new_password)
-    audit_record(action="password_changed", user=user, request=request)
+    with transaction.atomic():
+        _password_check(new_password, user=user)
+        _password_set(user=user, password=new_password)
+        audit_record(action="password_changed", user=user, request=request)
+    _login_failures_clear(email=user.email)
 
 
 def _password_set(*, user: User, password: str) -> None:

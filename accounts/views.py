@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
@@ -20,7 +20,7 @@ from django.views.generic import FormView, ListView, TemplateView
 
 from accounts import forms, services
 from accounts.models import SentEmail, User
-from accounts.ratelimits import limit_method
+from accounts.ratelimits import limit, limit_method
 from cryptovault.errors import DomainError
 
 AFTER_LOGIN = reverse_lazy("markets:list")
@@ -163,6 +163,18 @@ class LoginView(ServiceFormView):
         return HttpResponseRedirect(_safe_next(self.request))
 
 
+@limit("login")
+def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    """The admin's login page with the login rate limit of every other door (per IP).
+
+    Routed at /admin/login/ ahead of the admin's own URLs; Django's view does the rest
+    (CSRF, never_cache, sensitive POST parameters), and its form
+    (``accounts.forms.AdminLoginForm``) goes through the accounts service for the
+    lockout and the audit trail.
+    """
+    return admin.site.login(request, extra_context)
+
+
 class ForgotPasswordView(ServiceFormView):
     template_name = "accounts/password_forgot.html"
     form_class = forms.EmailForm
@@ -240,36 +252,44 @@ class AccountView(LoginRequiredMixin, TemplateView):
         return super().get_context_data(**kwargs)
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        if "change_password" in request.POST:
+            return self.password_change_post(request)
         user = request.user
         assert isinstance(user, User)
-        if "change_password" in request.POST:
-            password_form = forms.PasswordChangeForm(request.POST)
-            if password_form.is_valid():
-                try:
-                    services.password_change(
-                        user=user,
-                        current_password=password_form.cleaned_data["current_password"],
-                        new_password=password_form.cleaned_data["new_password"],
-                        request=request,
-                    )
-                except DomainError as error:
-                    field = error.field if error.field in password_form.fields else None
-                    if error.field == "password":
-                        field = "new_password"
-                    password_form.add_error(field, error.message)
-                else:
-                    update_session_auth_hash(request, user)  # this session stays; others end
-                    messages.success(
-                        request, "Your password is changed. Other sessions were signed out."
-                    )
-                    return redirect("accounts:account")
-            return self.render_to_response(self.get_context_data(password_form=password_form))
         profile_form = forms.ProfileForm(request.POST)
         if profile_form.is_valid():
             services.user_update_profile(user=user, name=profile_form.cleaned_data["name"])
             messages.success(request, "Saved.")
             return redirect("accounts:account")
         return self.render_to_response(self.get_context_data(profile_form=profile_form))
+
+    @limit_method("password_change")
+    def password_change_post(self, request: HttpRequest) -> HttpResponse:
+        """Limited per IP like a login: the current password can be guessed here too
+        (the service adds the per-account lockout)."""
+        user = request.user
+        assert isinstance(user, User)
+        password_form = forms.PasswordChangeForm(request.POST)
+        if password_form.is_valid():
+            try:
+                services.password_change(
+                    user=user,
+                    current_password=password_form.cleaned_data["current_password"],
+                    new_password=password_form.cleaned_data["new_password"],
+                    request=request,
+                )
+            except DomainError as error:
+                field = error.field if error.field in password_form.fields else None
+                if error.field == "password":
+                    field = "new_password"
+                password_form.add_error(field, error.message)
+            else:
+                update_session_auth_hash(request, user)  # this session stays; others end
+                messages.success(
+                    request, "Your password is changed. Other sessions were signed out."
+                )
+                return redirect("accounts:account")
+        return self.render_to_response(self.get_context_data(password_form=password_form))
 
 
 class DevOutboxView(ListView):

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts.views import DevOutboxView
+from accounts.views import DevOutboxView, admin_login
 from cryptovault import health, views
 
 urlpatterns = [
@@ -12,6 +12,8 @@ urlpatterns = [
     path("markets/", include("markets.urls")),
     path("", include("trading.urls")),
     path("wallet/", include("chains.urls")),
+    # Ahead of the admin's own login/: the same view, under the login rate limit.
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("dev/outbox/", DevOutboxView.as_view(), name="dev-outbox"),
     path("health", health.health, name="health"),
