@@ -128,6 +128,7 @@ bench: setup
 	$(PY) bench/markets_upstream.py
 	$(PY) bench/markets_ws.py
 	$(PY) bench/chains_gas.py
+	$(PY) bench/accounts_enumeration.py
 
 # The trading benches need PostgreSQL; they recreate the database named in BENCH_DATABASE_URL.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cryptovault_bench

@@ -69,7 +69,7 @@ def task_enqueue(fn: Callable[..., object], /, **kwargs: Any) -> None:
         kwargs["request"] = origin_request(ip=client_ip(request), request_id=request_id)
 
     def start() -> None:
-        if getattr(settings, "TASKS_EAGER", False):
+        if settings.TASKS_EAGER:
             _run(fn, kwargs, request_id, eager=True)
             return
         waiting = _after_response.get()

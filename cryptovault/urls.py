@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts.views import DevOutboxView, admin_login
+from accounts.views import DevOutboxView, admin_login, admin_password_change
 from cryptovault import health, views
 
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("wallet/", include("chains.urls")),
     # Ahead of the admin's own login/: the same view, under the login rate limit.
     path("admin/login/", admin_login, name="admin-login"),
+    path("admin/password_change/", admin_password_change, name="admin-password-change"),
     path("admin/", admin.site.urls),
     path("dev/outbox/", DevOutboxView.as_view(), name="dev-outbox"),
     path("health", health.health, name="health"),

@@ -176,3 +176,27 @@ def test_the_admin_login_page_works_with_a_csrf_token(operator):
     assert in_admin(browser)
     operator.refresh_from_db()
     assert operator.last_login is not None and operator.last_login <= timezone.now()
+
+
+def test_the_admin_password_change_is_limited_like_the_account_page(client, operator):
+    client.force_login(operator)
+    wrong = {"old_password": "not it at all", "new_password1": "x" * 16, "new_password2": "x" * 16}
+    for _ in range(10):
+        assert client.post("/admin/password_change/", wrong).status_code == 200  # form error
+
+    response = client.post("/admin/password_change/", wrong)
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+
+
+def test_the_admin_password_change_is_still_for_staff_only(client, db):
+    visitor = User.objects.create_user(
+        email="v@example.com", password=PASSWORD, email_verified_at=timezone.now()
+    )
+    client.force_login(visitor)
+
+    response = client.get("/admin/password_change/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
