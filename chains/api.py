@@ -119,6 +119,7 @@ class EstimateInput(serializers.Serializer):
     to = serializers.CharField()
     value_wei = serializers.CharField()
     data = serializers.CharField(required=False, allow_blank=True)  # type: ignore[assignment]
+    tier = serializers.ChoiceField(choices=gas.TIERS, default="standard")
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
@@ -163,7 +164,14 @@ class EstimateApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        request=EstimateInput, responses=ESTIMATE, summary="Gas and fees for a transaction"
+        request=EstimateInput,
+        responses=ESTIMATE,
+        summary="Gas and fees for a transaction",
+        description=(
+            "`tier` (slow, standard or fast; standard by default) picks the tip; "
+            "max fee = 2 x next base fee + tip. Chains without EIP-1559 answer their gas "
+            "price whatever the tier."
+        ),
     )
     def post(self, request: Request, chain_id: int) -> Response:
         chain = _chain(chain_id)
@@ -178,7 +186,7 @@ class EstimateApi(APIView):
         }
         client = _client(chain)
         try:
-            return Response(gas.estimate(chain, client, transaction))
+            return Response(gas.estimate(chain, client, transaction, tier=values["tier"]))
         except RpcError as error:
             if error.code is not None:  # the node refused the transaction itself
                 raise DomainError(
