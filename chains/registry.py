@@ -17,8 +17,9 @@ id     chain          slow  standard   fast  why
 137    Polygon PoS      25        30     35  25 is the minimum tip bor enforces since PIP-35 (bor
                                              v1.3.4, 2024); 30 the validators' minimum before it,
                                              still many wallets' default; 35 our own step up
-42161  Arbitrum One      0         0      0  the sequencer orders first come, first served and
-                                             collects no tips (Arbitrum docs, "Priority fees")
+42161  Arbitrum One      0         0      0  the sequencer collects no tips unless a DAO vote
+                                             turns it on (ArbOS 61; Arbitrum docs, "Priority
+                                             fees"): revisit if Arbitrum One does
 10     OP Mainnet    0.001     0.001  0.001  viem's default tip for OP Stack chains (0.001 gwei);
 8453   Base          0.001     0.001  0.001  Base's own eth_maxPriorityFeePerGas example answers
                                              the same (0xf4240 wei)
