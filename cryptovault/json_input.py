@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 MAX_DEPTH = 64
@@ -38,9 +39,16 @@ def json_depth_check(text: str, max_depth: int = MAX_DEPTH) -> None:
             depth -= 1
 
 
-def json_loads(text: str | bytes, max_depth: int = MAX_DEPTH) -> Any:
+def json_loads(
+    text: str | bytes,
+    max_depth: int = MAX_DEPTH,
+    parse_float: Callable[[str], Any] | None = None,
+) -> Any:
     """``json.loads`` for untrusted text: JsonInputError for anything it cannot read,
-    including nesting past ``max_depth``, invalid UTF-8, NaN/Infinity literals."""
+    including nesting past ``max_depth``, invalid UTF-8, NaN/Infinity literals.
+
+    ``parse_float=Decimal`` reads every non-integer number from its own text (money:
+    ``Decimal(str(float))`` keeps only the 15-17 digits a float has)."""
     if isinstance(text, bytes | bytearray):
         try:
             text = bytes(text).decode("utf-8")
@@ -48,7 +56,7 @@ def json_loads(text: str | bytes, max_depth: int = MAX_DEPTH) -> Any:
             raise JsonInputError("JSON must be UTF-8.") from None
     json_depth_check(text, max_depth)
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=parse_float)
     except JsonInputError:
         raise
     except (ValueError, RecursionError) as error:

@@ -145,6 +145,12 @@ MONEY_DECIMAL_PLACES = 8  # USD and coin amounts are stored to 8 places
 USD_DISPLAY_PLACES = 2
 MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)  # Decimal("0.00000001")
 USD_DISPLAY_QUANTUM = Decimal(1).scaleb(-USD_DISPLAY_PLACES)  # Decimal("0.01")
+# A unit price (a tick, a limit, stop or fill price) has the places any coin CoinGecko
+# lists needs, to 1e-18, below the same 10^20 as amounts: a coin at $0.000000001206 is
+# that, never 0. Served with its significant digits, at least MONEY_DECIMAL_PLACES.
+PRICE_MAX_DIGITS = 38
+PRICE_DECIMAL_PLACES = 18
+PRICE_QUANTUM = Decimal(1).scaleb(-PRICE_DECIMAL_PLACES)  # Decimal("1E-18")
 
 API_VERSION = "1"
 
@@ -216,7 +222,10 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] in ("django.db.backends.sqlite3", "cryptovault.db.sqlite3"):
+    # Django's SQLite keeps a decimal as a float (15 digits); ours keeps it exact as text
+    # (cryptovault/db/sqlite3/base.py says how).
+    DATABASES["default"]["ENGINE"] = "cryptovault.db.sqlite3"
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 else:
@@ -453,7 +462,7 @@ LOGGING = {
 }
 
 # --- trading (issue 5) ---
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "cryptovault.db.sqlite3":
     # Writers take SQLite's lock at BEGIN, so a transaction that reads balances and
     # then writes them can never be overtaken (SQLite has no SELECT ... FOR UPDATE).
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"

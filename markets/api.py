@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cryptovault.decimals import PlainDecimalField, price_field
 from markets import prices
 
 
@@ -21,10 +22,12 @@ class CoinPriceSerializer(serializers.Serializer):
     symbol = serializers.CharField()
     name = serializers.CharField()
     image = serializers.CharField(allow_blank=True)
-    price_usd = serializers.DecimalField(max_digits=28, decimal_places=8, allow_null=True)
-    change_24h_pct = serializers.DecimalField(max_digits=12, decimal_places=4, allow_null=True)
-    market_cap = serializers.DecimalField(max_digits=30, decimal_places=8, allow_null=True)
-    volume_24h = serializers.DecimalField(max_digits=30, decimal_places=8, allow_null=True)
+    # Decimal strings in plain notation; a price with its significant digits
+    # ("0.000000001206"), at least 8 places ("64250.12000000").
+    price_usd = price_field(allow_null=True)
+    change_24h_pct = PlainDecimalField(max_digits=12, decimal_places=4, allow_null=True)
+    market_cap = PlainDecimalField(max_digits=30, decimal_places=8, allow_null=True)
+    volume_24h = PlainDecimalField(max_digits=30, decimal_places=8, allow_null=True)
     last_updated = serializers.DateTimeField(allow_null=True)
     # A field named "source" is fine at runtime; the stubs confuse it with Field.source.
     source = serializers.ChoiceField(choices=["coingecko", "stale", "simulated"])  # type: ignore[assignment]
@@ -37,10 +40,10 @@ class CryptoListSerializer(serializers.Serializer):
 
 class CoinDetailSerializer(CoinPriceSerializer):
     description = serializers.CharField(allow_blank=True)
-    circulating_supply = serializers.DecimalField(max_digits=40, decimal_places=8, allow_null=True)
-    total_supply = serializers.DecimalField(max_digits=40, decimal_places=8, allow_null=True)
-    max_supply = serializers.DecimalField(max_digits=40, decimal_places=8, allow_null=True)
-    ath = serializers.DecimalField(max_digits=28, decimal_places=8, allow_null=True)
+    circulating_supply = PlainDecimalField(max_digits=40, decimal_places=8, allow_null=True)
+    total_supply = PlainDecimalField(max_digits=40, decimal_places=8, allow_null=True)
+    max_supply = PlainDecimalField(max_digits=40, decimal_places=8, allow_null=True)
+    ath = price_field(allow_null=True)
     ath_date = serializers.DateTimeField(allow_null=True)
     links = serializers.DictField(child=serializers.CharField(allow_null=True))
 

@@ -34,7 +34,7 @@ class PriceTick(models.Model):
 
     coin = models.ForeignKey(Coin, on_delete=models.CASCADE, related_name="ticks")
     price = models.DecimalField(
-        max_digits=settings.MONEY_MAX_DIGITS, decimal_places=settings.MONEY_DECIMAL_PLACES
+        max_digits=settings.PRICE_MAX_DIGITS, decimal_places=settings.PRICE_DECIMAL_PLACES
     )
     change_24h_pct = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     market_cap = models.DecimalField(max_digits=30, decimal_places=2, null=True, blank=True)

@@ -30,6 +30,7 @@ from django.core.cache import cache, caches
 from django.utils import timezone
 
 from cryptovault.dates import parse_moment
+from cryptovault.decimals import price_text
 from cryptovault.errors import DomainError
 from markets import budget
 from markets.coingecko import CoinGeckoClient, CoinGeckoError
@@ -193,15 +194,23 @@ def sparklines() -> dict[str, list[float]]:
 
 
 def _money(value: Any) -> str | None:
+    """A number from CoinGecko or a tick as the board shows it: plain notation, the
+    significant digits to 18 places and at least 8 (``"64250.12000000"``,
+    ``"0.000000001206"``), never ``"1.2E-9"`` and never a tiny price rounded to 0.
+
+    A Decimal or a string (JSON read with ``parse_float=Decimal``) is taken as it is; a
+    float goes through its shortest text (``repr``), which is the JSON's own digits up
+    to 15 significant ones.
+    """
     if value is None or isinstance(value, bool):
         return None
     try:
-        number = Decimal(str(value))
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
     except ArithmeticError:
         return None
     if not number.is_finite():
         return None
-    return str(number.quantize(settings.MONEY_QUANTUM))
+    return price_text(number)
 
 
 def _row(coin: Coin, **fields: Any) -> dict[str, Any]:

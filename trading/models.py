@@ -8,6 +8,10 @@ Every change of a balance is a ledger entry. ``amount`` is the change of the
     held      == -sum(entry.amount for hold and release entries)
 
 ``python manage.py check_ledger`` proves both for every balance.
+
+Amounts are ``money`` columns (8 places), unit prices ``unit_price`` columns (18
+places); both are exact on PostgreSQL and on the embedded SQLite
+(``cryptovault.db.sqlite3``).
 """
 
 from __future__ import annotations
@@ -22,9 +26,19 @@ USD = "USD"
 
 
 def money(**options: object) -> models.DecimalField:
+    """An amount: USD, a coin quantity, a fee, a balance (8 places, below 10^20)."""
     return models.DecimalField(
         max_digits=settings.MONEY_MAX_DIGITS,
         decimal_places=settings.MONEY_DECIMAL_PLACES,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def unit_price(**options: object) -> models.DecimalField:
+    """A USD price of one coin: 18 places, so the cheapest coin listed is never 0."""
+    return models.DecimalField(
+        max_digits=settings.PRICE_MAX_DIGITS,
+        decimal_places=settings.PRICE_DECIMAL_PLACES,
         **options,  # type: ignore[arg-type]
     )
 
@@ -112,13 +126,13 @@ class Order(models.Model):
     status = models.CharField(max_length=9, choices=OrderStatus.choices, default=OrderStatus.OPEN)
     quantity = money(null=True, blank=True)
     quote_amount = money(null=True, blank=True, help_text="USD to spend (market buys).")
-    limit_price = money(null=True, blank=True)
-    stop_price = money(null=True, blank=True)
+    limit_price = unit_price(null=True, blank=True)
+    stop_price = unit_price(null=True, blank=True)
     held_amount = money(
         default=Decimal(0), help_text="Held while open (USD for buys, coin for sells)."
     )
     filled_quantity = money(default=Decimal(0))
-    average_price = money(null=True, blank=True)
+    average_price = unit_price(null=True, blank=True)
     fee = money(default=Decimal(0))
     # NULL, not "", when absent: the per-user uniqueness only applies to given ids.
     client_order_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001

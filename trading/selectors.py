@@ -4,17 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q, QuerySet, Sum
 
 from accounts.models import User
 from markets.selectors import coin_price_latest
-from trading.models import USD, Balance, LedgerEntry, Order, OrderStatus, OrderType, Side
+from trading.models import (
+    USD,
+    Balance,
+    LedgerEntry,
+    LedgerKind,
+    Order,
+    OrderStatus,
+    OrderType,
+    Side,
+)
 from trading.money import q8
 
 Q4 = Decimal("0.0001")
+# Enough digits to divide to a unit price's 18 places below 10^20 (and a cost's own).
+_PRICE = Context(prec=settings.PRICE_MAX_DIGITS + settings.MONEY_MAX_DIGITS, rounding=ROUND_HALF_UP)
 
 
 def orders_waiting_for_price() -> bool:
@@ -66,6 +79,37 @@ def transactions_for(
     return entries.order_by("-at", "-id")
 
 
+def ledger_sums() -> dict[tuple[int, str], tuple[Decimal, Decimal]]:
+    """What the ledger says each balance is: ``{(user id, asset): (available, held)}``.
+
+    Exact on both databases: PostgreSQL sums ``numeric`` exactly; SQLite's ``SUM`` is
+    floating point (``990.998956180001`` for ``990.99895618``), so there the entries are
+    read as Decimals and summed here.
+    """
+    held_kinds = [LedgerKind.HOLD, LedgerKind.RELEASE]
+    sums: dict[tuple[int, str], tuple[Decimal, Decimal]] = {}
+    if connection.vendor == "postgresql":
+        rows = LedgerEntry.objects.values("user_id", "asset").annotate(
+            available=Sum("amount"), holds=Sum("amount", filter=Q(kind__in=held_kinds))
+        )
+        for row in rows.order_by():
+            holds = row["holds"] or Decimal(0)
+            sums[(row["user_id"], row["asset"])] = (row["available"], -holds)
+        return sums
+    entries = LedgerEntry.objects.order_by().values_list("user_id", "asset", "kind", "amount")
+    with localcontext() as context:
+        # Rows come in any order: a partial sum may pass 10^20 before coming back, so
+        # it gets more digits than a balance (28) to stay exact.
+        context.prec = 2 * settings.MONEY_MAX_DIGITS
+        for user_id, asset, kind, amount in entries.iterator(chunk_size=5000):
+            available, held = sums.get((user_id, asset), (Decimal(0), Decimal(0)))
+            sums[(user_id, asset)] = (
+                available + amount,
+                held - amount if kind in held_kinds else held,
+            )
+    return sums
+
+
 @dataclass
 class Position:
     coin: str
@@ -75,7 +119,11 @@ class Position:
 
     @property
     def average_cost(self) -> Decimal:
-        return q8(self.cost / self.quantity) if self.quantity else Decimal(0)
+        """A unit price: 18 places, so a coin bought at $0.000000001206 costs that."""
+        if not self.quantity:
+            return Decimal(0)
+        average = _PRICE.divide(self.cost, self.quantity)
+        return average.quantize(settings.PRICE_QUANTUM, context=_PRICE)
 
 
 @dataclass

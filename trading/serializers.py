@@ -1,15 +1,36 @@
-"""API shapes of trading (SPEC §7): decimal strings, ISO times."""
+"""API shapes of trading (SPEC §7): decimal strings in plain notation, ISO times.
+
+Amounts (quantities, USD, fees, balances) are shown with 8 places
+(``"4995.00000000"``); unit prices with their significant digits, at least 8
+(``"50000.00000000"``, ``"0.000000001206"``). No decimal string has an exponent
+(``cryptovault.decimals``).
+"""
 
 from __future__ import annotations
 
-from django.conf import settings
+from typing import Any
+
+from django.db import models
 from rest_framework import serializers
 
+from cryptovault.decimals import PlainDecimalField, amount_field, price_field
 from trading.models import Balance, LedgerEntry, Order
 
 
-class OrderSerializer(serializers.ModelSerializer[Order]):
+class PlainDecimalsModelSerializer(serializers.ModelSerializer):
+    """Every model ``DecimalField`` out as a ``PlainDecimalField`` (never ``"1E-8"``)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: PlainDecimalField,
+    }
+
+
+class OrderSerializer(PlainDecimalsModelSerializer):
     coin = serializers.CharField(source="coin_id")
+    limit_price = price_field(read_only=True, allow_null=True)
+    stop_price = price_field(read_only=True, allow_null=True)
+    average_price = price_field(read_only=True, allow_null=True)
 
     class Meta:
         model = Order
@@ -33,13 +54,13 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
         ]
 
 
-class BalanceSerializer(serializers.ModelSerializer[Balance]):
+class BalanceSerializer(PlainDecimalsModelSerializer):
     class Meta:
         model = Balance
         fields = ["asset", "available", "held"]
 
 
-class TransactionSerializer(serializers.ModelSerializer[LedgerEntry]):
+class TransactionSerializer(PlainDecimalsModelSerializer):
     order = serializers.IntegerField(source="order_id", read_only=True, allow_null=True)
 
     class Meta:
@@ -47,44 +68,43 @@ class TransactionSerializer(serializers.ModelSerializer[LedgerEntry]):
         fields = ["id", "kind", "asset", "amount", "balance_after", "order", "at"]
 
 
-def _amount() -> serializers.DecimalField:
-    """A number from a client, in the range and places the ledger stores (trading.money);
-    amounts made from it (quantity x price, the fee, the hold) are checked by the service."""
-    return serializers.DecimalField(
-        max_digits=settings.MONEY_MAX_DIGITS,
-        decimal_places=settings.MONEY_DECIMAL_PLACES,
-        required=False,
-        allow_null=True,
-    )
+def _input(field: Any) -> Any:
+    """A number from a client, in the range and places its column stores; amounts made
+    from it (quantity x price, the fee, the hold) are checked by the service."""
+    return field(required=False, allow_null=True)
 
 
 class OrderInputSerializer(serializers.Serializer):
     coin = serializers.CharField(max_length=64)
     side = serializers.ChoiceField(choices=["buy", "sell"])
     type = serializers.ChoiceField(choices=["market", "limit", "stop"])
-    quantity = _amount()
-    quote_amount = _amount()
-    limit_price = _amount()
-    stop_price = _amount()
+    quantity = _input(amount_field)
+    quote_amount = _input(amount_field)
+    limit_price = _input(price_field)
+    stop_price = _input(price_field)
     client_order_id = serializers.CharField(
         max_length=64, required=False, allow_null=True, allow_blank=True
     )
 
 
+def _percent(**kwargs: Any) -> PlainDecimalField:
+    return PlainDecimalField(max_digits=28, decimal_places=4, **kwargs)
+
+
 class HoldingSerializer(serializers.Serializer):
     coin = serializers.CharField()
-    quantity = serializers.DecimalField(max_digits=28, decimal_places=8)
-    average_cost = serializers.DecimalField(max_digits=28, decimal_places=8)
-    price = serializers.DecimalField(max_digits=28, decimal_places=8, allow_null=True)
-    value = serializers.DecimalField(max_digits=28, decimal_places=8)
-    unrealized_pnl = serializers.DecimalField(max_digits=28, decimal_places=8)
-    unrealized_pnl_pct = serializers.DecimalField(max_digits=28, decimal_places=4, allow_null=True)
-    allocation_pct = serializers.DecimalField(max_digits=28, decimal_places=4, allow_null=True)
+    quantity = amount_field()
+    average_cost = price_field()
+    price = price_field(allow_null=True)
+    value = amount_field()
+    unrealized_pnl = amount_field()
+    unrealized_pnl_pct = _percent(allow_null=True)
+    allocation_pct = _percent(allow_null=True)
 
 
 class PortfolioSerializer(serializers.Serializer):
-    cash_usd = serializers.DecimalField(max_digits=28, decimal_places=8)
-    total_value_usd = serializers.DecimalField(max_digits=28, decimal_places=8)
-    realized_pnl = serializers.DecimalField(max_digits=28, decimal_places=8)
-    unrealized_pnl = serializers.DecimalField(max_digits=28, decimal_places=8)
+    cash_usd = amount_field()
+    total_value_usd = amount_field()
+    realized_pnl = amount_field()
+    unrealized_pnl = amount_field()
     holdings = HoldingSerializer(many=True)

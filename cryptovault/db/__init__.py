@@ -1,0 +1,1 @@
+"""Database backends of CryptoVault (``cryptovault.db.sqlite3``: SQLite with exact decimals)."""
