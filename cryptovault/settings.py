@@ -104,6 +104,7 @@ try:
     TRADING_FEE_RATE = env.decimal(
         "TRADING_FEE_RATE", default=Decimal("0.001"), minimum=Decimal("0"), maximum=Decimal("1")
     )
+    MIN_ORDER_USD = env.decimal("MIN_ORDER_USD", default=Decimal("1.00"), minimum=Decimal("0"))
 
     # --- Chains: CHAIN_RPC_<chain id> -> JSON-RPC URL -------------------------
     CHAIN_RPC_URLS = env.prefixed_urls("CHAIN_RPC_")

@@ -10,7 +10,7 @@ made from them (a notional, a fee, a hold, a balance after an entry) is checked 
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 
 from django.conf import settings
 
@@ -30,4 +30,22 @@ def q8(value: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
 
 
 def fee_for(notional: Decimal) -> Decimal:
-    return q8(notional * settings.TRADING_FEE_RATE)
+    """The fee on ``notional``, rounded up to the 8th place: a trade worth anything pays
+    at least 0.00000001 (rounded to nearest, a tiny trade paid nothing). Holds, fills and
+    the checks before them all take the fee from here, so what a limit order holds is
+    what its fill charges."""
+    return q8(notional * settings.TRADING_FEE_RATE, ROUND_UP)
+
+
+def notional_for_quote(quote_amount: Decimal) -> Decimal:
+    """The largest notional (8 places) that ``quote_amount`` pays for, its fee included.
+
+    A quote-amount buy takes ``quote_amount / price`` of this, rounded down: its notional
+    then rounds to at most this one, so the buy never spends more than the amount.
+    """
+    notional = q8(quote_amount / (1 + settings.TRADING_FEE_RATE), ROUND_DOWN)
+    # The division is rounded to the context's 28 digits, which may round up at the
+    # largest amounts: step down until the notional and its (rounded-up) fee fit.
+    while notional > 0 and notional + fee_for(notional) > quote_amount:
+        notional -= Q8
+    return notional

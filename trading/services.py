@@ -13,7 +13,9 @@ that touches or crosses it; stop orders hold the same way and, on the tick that
 reaches the stop, execute at that tick's price. Every amount an order makes (its
 notional and fee, its hold, the balances after) is checked against what a money column
 holds (``trading.money``) before anything is written: too large is a 400 naming the
-field, never a ``decimal.InvalidOperation``.
+field, never a ``decimal.InvalidOperation``. An order worth less than ``MIN_ORDER_USD``
+is a 400 ``below_minimum``, and a field that does not belong to the order's type (a limit
+price on a market order, a quote amount on a sell) a 400 naming it: never ignored.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from trading.models import (
     OrderType,
     Side,
 )
-from trading.money import MONEY_MAX, fee_for, fits, q8
+from trading.money import MONEY_MAX, fee_for, fits, notional_for_quote, q8
 
 logger = logging.getLogger(__name__)
 
@@ -213,8 +215,8 @@ class Placed:
 @dataclass(frozen=True)
 class OrderBody:
     """What a client asked for, checked: the "body" that a repeated ``client_order_id``
-    must match (SPEC §4). A limit price counts only on a limit order and a stop price
-    only on a stop order, as only those are stored."""
+    must match (SPEC §4). Every field of it belongs to its type (``_body_checked``
+    refuses the others), so every field is stored and compared."""
 
     coin_id: str
     side: str
@@ -283,20 +285,31 @@ def _body_checked(
     limit_price: Decimal | None,
     stop_price: Decimal | None,
 ) -> OrderBody:
-    """The request's own rules, before anything is read or written."""
+    """The request's own rules, before anything is read or written.
+
+    A field of another order type is refused, not dropped: a limit price typed on a
+    market order would otherwise fill at the market, at a price the client never asked
+    for (SPEC §4).
+    """
     if side not in Side.values:
         raise _invalid("invalid_side", "side must be buy or sell.", "side")
     if type not in OrderType.values:
         raise _invalid("invalid_type", "type must be market, limit or stop.", "type")
+    if limit_price is not None and type != OrderType.LIMIT:
+        raise _invalid(
+            "invalid_price", f"limit_price is for limit orders only, not {type}.", "limit_price"
+        )
+    if stop_price is not None and type != OrderType.STOP:
+        raise _invalid(
+            "invalid_price", f"stop_price is for stop orders only, not {type}.", "stop_price"
+        )
+    if quote_amount is not None and not (type == OrderType.MARKET and side == Side.BUY):
+        raise _invalid("invalid_quantity", "quote_amount is for market buys only.", "quote_amount")
     if type == OrderType.LIMIT:
         _positive(limit_price, "limit_price", "invalid_price")
     if type == OrderType.STOP:
         _positive(stop_price, "stop_price", "invalid_price")
     if quote_amount is not None:
-        if not (type == OrderType.MARKET and side == Side.BUY):
-            raise _invalid(
-                "invalid_quantity", "quote_amount is for market buys only.", "quote_amount"
-            )
         if quantity is not None:
             raise _invalid(
                 "invalid_quantity", "Give quantity or quote_amount, not both.", "quantity"
@@ -310,19 +323,28 @@ def _body_checked(
         type=type,
         quantity=quantity,
         quote_amount=quote_amount,
-        limit_price=limit_price if type == OrderType.LIMIT else None,
-        stop_price=stop_price if type == OrderType.STOP else None,
+        limit_price=limit_price,
+        stop_price=stop_price,
     )
 
 
 def _sized(body: OrderBody, price: Decimal | None) -> Decimal:
     """The order's quantity, once every amount it will write (the notional and the fee
     at the market, limit or stop price; the hold; the quantity a quote amount buys) is
-    known to fit the ledger's columns."""
+    known to fit the ledger's columns and to be worth at least ``MIN_ORDER_USD``."""
     reference = price if body.type == OrderType.MARKET else body.limit_price or body.stop_price
-    assert reference is not None
+    if reference is None or not reference.is_finite() or reference <= 0:
+        # Never divide by it: a price stored as 0 (too small for its column) is no price.
+        raise _invalid("price_unavailable", "No usable price for this coin; try again shortly.")
+    minimum = settings.MIN_ORDER_USD
     if body.quote_amount is not None:
-        bought = body.quote_amount / (reference * (1 + settings.TRADING_FEE_RATE))
+        if body.quote_amount < minimum:
+            raise _invalid(
+                "below_minimum",
+                f"quote_amount is less than the smallest order, {minimum} USD.",
+                "quote_amount",
+            )
+        bought = notional_for_quote(body.quote_amount) / reference
         if not fits(bought):
             raise _invalid(
                 "too_large",
@@ -337,11 +359,18 @@ def _sized(body: OrderBody, price: Decimal | None) -> Decimal:
         return quantity
     assert body.quantity is not None
     notional = body.quantity * reference
-    if not (fits(notional) and fits(q8(notional) + fee_for(q8(notional)))):
+    if not (fits(notional) and fits(q8(notional) + fee_for(notional))):
         raise _invalid(
             "too_large",
             f"quantity x {body.price_field}, fee included, is more than an order can be "
             f"worth ({LARGEST} USD); lower the quantity.",
+            "quantity",
+        )
+    if notional < minimum:
+        raise _invalid(
+            "below_minimum",
+            f"quantity x {body.price_field} is less than the smallest order, {minimum} USD; "
+            "raise the quantity.",
             "quantity",
         )
     return body.quantity
@@ -450,8 +479,9 @@ def _order_place(
     reference = body.limit_price or body.stop_price
     assert reference is not None
     if body.side == Side.BUY:
-        notional = q8(quantity * reference)
-        order.held_amount = notional + fee_for(notional)
+        # What the fill at the limit price charges (``_fill``), to the last place.
+        value = quantity * reference
+        order.held_amount = q8(value) + fee_for(value)
         _hold(balances[USD], order.held_amount, order)
     else:
         order.held_amount = quantity
@@ -484,7 +514,8 @@ def _fill(
             "quantity",
         )
     notional = q8(value)
-    fee = fee_for(notional)
+    # On the exact value: a notional that rounds to 0 still pays 0.00000001.
+    fee = fee_for(value)
     if order.side == Side.BUY:
         if usd.available + order.held_amount < notional + fee:
             raise _invalid("insufficient_funds", "Not enough USD for this order.")

@@ -59,7 +59,9 @@ class TradeView(LoginRequiredMixin, FormView):
                 coin_id=data["coin"],
                 side=data["side"],
                 type=data["type"],
-                quantity=data.get("quantity") if data.get("quote_amount") is None else None,
+                # Every field as sent: the service refuses one of another order type
+                # (the ticket's script does not send those) instead of ignoring it.
+                quantity=data.get("quantity"),
                 quote_amount=data.get("quote_amount"),
                 limit_price=data.get("limit_price"),
                 stop_price=data.get("stop_price"),

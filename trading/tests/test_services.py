@@ -290,7 +290,7 @@ def test_orders_waiting_for_price_follows_open_orders(trader, prices):
         coin_id="bitcoin",
         side="buy",
         type="limit",
-        quantity=D("0.1"),
+        quantity=D("1"),  # at $1: the smallest order (MIN_ORDER_USD)
         limit_price=D("1"),
     ).order
     assert selectors.orders_waiting_for_price() is True
@@ -306,7 +306,7 @@ def test_check_ledger_passes_then_fails_on_a_tampered_balance(trader, prices, ca
         side="sell",
         type="limit",
         quantity=D("0.05"),
-        limit_price=D("1"),
+        limit_price=D("100"),  # $5, above the smallest order
     )
 
     call_command("check_ledger")
@@ -471,16 +471,17 @@ def test_a_sale_that_would_overflow_the_usd_balance_is_refused_and_writes_nothin
 
 
 def test_a_stop_triggered_at_a_price_too_large_to_settle_is_rejected_not_a_crash(trader, prices):
-    # given a stop buy of a million coins that triggers at any price from 0.00000001
+    # given a stop buy of a million coins that triggers at any price from 0.000001 (the
+    # lowest stop a million coins may have: $1 is the smallest order)
     stop = order_place(
         user=trader,
         coin_id="bitcoin",
         side="buy",
         type="stop",
         quantity=D("1000000"),
-        stop_price=D("0.00000001"),
+        stop_price=D("0.000001"),
     ).order
-    assert stop.held_amount == D("0.01001")
+    assert stop.held_amount == D("1.001")
 
     # when a tick of 10^15 crosses it (10^21 USD to settle)
     filled = on_tick(prices={"bitcoin": D("1e15")}, at=datetime.now(UTC))
