@@ -33,7 +33,13 @@ def _signed_in(
     message: str, signature: str, *, domain: str, origin: str, nonce_owner: User | None
 ) -> siwe.SiweMessage:
     """Verify the message and consume its nonce, which must be ``nonce_owner``'s (None for
-    a visitor's), unused and unexpired. Call inside a transaction."""
+    a visitor's), unused and unexpired. Call inside a transaction.
+
+    The message must follow the EIP-4361 grammar strictly (fields in order, each once),
+    with one leniency: an all-lowercase address is accepted, because wallets report
+    addresses in lowercase and the wallet page (static/js/wallet-common.js) signs that
+    form; the signature still has to recover to that address.
+    """
     parsed = siwe.verify(
         message,
         signature,
@@ -41,6 +47,7 @@ def _signed_in(
         origin=origin,
         chain_ids=set(CHAINS),
         nonce_life=NONCE_LIFE,
+        lowercase_address=True,
     )
     nonce = (
         SiweNonce.objects.select_for_update().filter(nonce=parsed.nonce, user=nonce_owner).first()

@@ -1,14 +1,33 @@
 """Sign-In with Ethereum (EIP-4361): parse the message, check every field, recover the
 signer with eth-account (EIP-191 ``personal_sign``).
 
-Checked: the domain and URI are this site's, version 1, a supported chain id, a nonce
-this server issued to this user (unused, unexpired; consumed here), issued-at not in
-the future nor older than the nonce's life, expiration and not-before if present,
-and the signature recovers to the address in the message.
+The parser follows the EIP's ABNF line by line, because a lenient parser lets two
+readers disagree about one signed text: a wallet shows the user the fields in their
+fixed order, and a server that accepted them in any order, or the last of two copies
+of a field, would act on values the wallet may never have shown. So: the fields come
+in the fixed order, each at most once; the domain is an RFC 3986 authority, optionally
+preceded by a scheme (``https://example.com wants you…``); the address is EIP-55; the
+statement is one line of the ABNF's characters; URI and resources are RFC 3986 URIs
+(scheme required); the chain id is digits; the nonce is at least 8 letters or digits;
+the times are RFC 3339. The authors' vectors (spruceid/siwe, ``test/``) are in
+``chains/tests/siwe_vectors`` and run as tests.
+
+Why not spruceid's ``siwe`` package (or its successor ``signinwithethereum``, whose
+import name is also ``siwe``): both require ``eth-account>=0.13.1,<0.14`` and
+``web3>=7.3,<8``. Our pin is eth-account 0.14.0 and web3 is kept out of the runtime
+(it is a large import for a process that only recovers one signature); pip cannot
+resolve ``-r requirements.txt siwe==4.4.0`` at all ("ResolutionImpossible").
+
+Checked on top of the grammar: the domain (and the scheme, when the message names
+one) is the request's; the URI is on this site; a supported chain id; the nonce this
+server issued (the caller consumes it); issued-at not in the future nor older than the
+nonce's life (stricter than the EIP, which has no freshness rule); expiration and
+not-before if present; and the signature recovers to the message's address.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,18 +41,52 @@ from cryptovault.recursion import recursion_limit_kept
 
 __all__ = ["SiweError", "SiweMessage", "parse", "to_checksum_address", "verify"]
 
-HEADER = re.compile(r"^(?P<domain>[^\s]+) wants you to sign in with your Ethereum account:$")
-ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-FIELDS = {
-    "URI": "uri",
-    "Version": "version",
-    "Chain ID": "chain_id",
-    "Nonce": "nonce",
-    "Issued At": "issued_at",
-    "Expiration Time": "expiration_time",
-    "Not Before": "not_before",
-    "Request ID": "request_id",
-}
+# RFC 3986 character classes, as the EIP-4361 ABNF uses them.
+_UNRESERVED = r"A-Za-z0-9\-._~"
+_SUB_DELIMS = r"!$&'()*+,;="
+_PCT_ENCODED = r"%[0-9A-Fa-f]{2}"
+_PCHAR = rf"(?:[{_UNRESERVED}{_SUB_DELIMS}:@]|{_PCT_ENCODED})"
+_SCHEME = r"[A-Za-z][A-Za-z0-9+\-.]*"
+
+HEADER = re.compile(
+    rf"(?:(?P<scheme>{_SCHEME})://)?(?P<domain>\S*)"
+    r" wants you to sign in with your Ethereum account:"
+)
+ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+# statement = *( reserved / unreserved / " " ): one line, printable ASCII without %"<>\^`{|}
+STATEMENT = re.compile(rf"[{_UNRESERVED}:/?#\[\]@{_SUB_DELIMS} ]*")
+# EIP-155 chain ids fit in 256 bits (78 digits); the cap also keeps int() cheap.
+CHAIN_ID = re.compile(r"[0-9]{1,78}")
+NONCE = re.compile(r"[A-Za-z0-9]{8,}")
+REQUEST_ID = re.compile(rf"{_PCHAR}*")
+# RFC 3339 date-time (the EIP's grammar), checked before parse_moment, which would also
+# take ISO 8601 forms RFC 3339 does not allow (a space for the T, no seconds, no offset).
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+_URI = re.compile(
+    rf"(?P<scheme>{_SCHEME}):(?P<hier>[^?#]*)(?:\?(?P<query>[^#]*))?(?:#(?P<fragment>.*))?",
+    re.DOTALL,
+)
+_PATH = re.compile(rf"(?:{_PCHAR}|/)*")
+_QUERY = re.compile(rf"(?:{_PCHAR}|[/?])*")
+_USERINFO = re.compile(rf"(?:[{_UNRESERVED}{_SUB_DELIMS}:]|{_PCT_ENCODED})*")
+_REG_NAME = re.compile(rf"(?:[{_UNRESERVED}{_SUB_DELIMS}]|{_PCT_ENCODED})+")
+_IP_FUTURE = re.compile(rf"[vV][0-9A-Fa-f]+\.[{_UNRESERVED}{_SUB_DELIMS}:]+")
+_PORT = re.compile(r"[0-9]*")
+
+# The fields after the statement, in the order the ABNF fixes: (label, required).
+FIELDS: tuple[tuple[str, bool], ...] = (
+    ("URI", True),
+    ("Version", True),
+    ("Chain ID", True),
+    ("Nonce", True),
+    ("Issued At", True),
+    ("Expiration Time", False),
+    ("Not Before", False),
+    ("Request ID", False),
+)
 CLOCK_SKEW = timedelta(minutes=2)
 
 # eth-account and eth-utils (with pydantic) weigh about 20 MB in memory: they are loaded
@@ -64,9 +117,12 @@ class SiweError(DomainError):
 
 @dataclass(frozen=True)
 class SiweMessage:
-    domain: str
+    """A message that follows the EIP-4361 grammar (not yet checked against a request)."""
+
+    scheme: str | None  # "https" for "https://example.com wants you…", else None
+    domain: str  # the RFC 3986 authority, without the scheme
     address: str
-    statement: str
+    statement: str | None
     uri: str
     version: str
     chain_id: int
@@ -74,64 +130,155 @@ class SiweMessage:
     issued_at: datetime
     expiration_time: datetime | None
     not_before: datetime | None
+    request_id: str | None
+    resources: tuple[str, ...]
+
+
+def _invalid(message: str) -> SiweError:
+    return SiweError("siwe_invalid", message, field="message")
+
+
+def _host_ok(host: str) -> bool:
+    if host.startswith("[") and host.endswith("]"):
+        literal = host[1:-1]
+        if _IP_FUTURE.fullmatch(literal):
+            return True
+        try:
+            ipaddress.IPv6Address(literal)
+        except ValueError:
+            return False
+        return "%" not in literal  # a zone id is not part of RFC 3986's IPv6address
+    # IPv4address is a reg-name too; an empty host names nobody to sign in to.
+    return _REG_NAME.fullmatch(host) is not None
+
+
+def authority_ok(authority: str) -> bool:
+    """RFC 3986 ``[ userinfo "@" ] host [ ":" port ]`` with a non-empty host."""
+    userinfo, at, hostport = authority.rpartition("@")
+    if at and not _USERINFO.fullmatch(userinfo):
+        return False
+    if hostport.startswith("["):
+        host, bracket, rest = hostport.partition("]")
+        host += bracket
+        if rest and not rest.startswith(":"):
+            return False
+        port = rest[1:]
+    else:
+        host, _, port = hostport.partition(":")
+    return _host_ok(host) and _PORT.fullmatch(port) is not None
+
+
+def uri_ok(uri: str) -> bool:
+    """An RFC 3986 URI (not a relative reference): a scheme, then the hierarchical part."""
+    match = _URI.fullmatch(uri)
+    if match is None:
+        return False
+    hier = match["hier"]
+    if hier.startswith("//"):
+        authority, slash, path = hier[2:].partition("/")
+        # An empty authority is legal ("file:///x"): only the path's characters matter then.
+        if authority and not authority_ok(authority):
+            return False
+        path = slash + path
+    else:
+        path = hier
+    return _PATH.fullmatch(path) is not None and all(
+        _QUERY.fullmatch(part or "") for part in (match["query"], match["fragment"])
+    )
 
 
 def _time(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
-    parsed = parse_moment(value)
-    if parsed is None or parsed.tzinfo is None:
-        raise SiweError("siwe_invalid", f"{name} is not an RFC 3339 date-time.", field="message")
+    parsed = parse_moment(value.upper()) if RFC3339.fullmatch(value) else None
+    if parsed is None:
+        raise _invalid(f"{name} is not an RFC 3339 date-time.")
     return parsed
 
 
-def parse(text: str) -> SiweMessage:
+def _address(value: str, *, lowercase_accepted: bool) -> str:
+    if not ADDRESS.fullmatch(value):
+        raise _invalid("The second line must be an Ethereum address (0x and 40 hex digits).")
+    if value != to_checksum_address(value) and not (lowercase_accepted and value == value.lower()):
+        raise _invalid("The address is not EIP-55 checksummed.")
+    return value
+
+
+def parse(text: str, *, lowercase_address: bool = False) -> SiweMessage:
+    """The message's fields, when the text follows the EIP-4361 ABNF exactly.
+
+    ``lowercase_address`` also takes an all-lowercase address (the EIP asks for EIP-55;
+    wallets report lowercase and our wallet page signs that form, see ``_signed_in``).
+    """
     lines = text.split("\n")
-    header = HEADER.match(lines[0]) if lines else None
-    if header is None or len(lines) < 7 or not ADDRESS.match(lines[1]):
-        raise SiweError("siwe_invalid", "Not a Sign-In with Ethereum message.", field="message")
-    statement = ""
-    rest = lines[2:]
-    if (
-        len(rest) >= 3
-        and rest[0] == ""
-        and rest[1]
-        and ":" not in rest[1].split(" ")[0]
-        and rest[2] == ""
-    ):
-        statement, rest = rest[1], rest[3:]
-    else:
-        rest = rest[1:] if rest and rest[0] == "" else rest
+    header = HEADER.fullmatch(lines[0])
+    if header is None or len(lines) < 9:
+        raise _invalid("Not a Sign-In with Ethereum message.")
+    if not authority_ok(header["domain"]):
+        raise _invalid("The domain is not an RFC 3986 authority (host, optional port).")
+    address = _address(lines[1], lowercase_accepted=lowercase_address)
+    if lines[2] != "":
+        raise _invalid("An empty line must follow the address.")
+    statement: str | None = None
+    at = 4
+    if lines[3] != "":
+        statement, at = lines[3], 5
+        if not STATEMENT.fullmatch(statement):
+            raise _invalid("The statement has characters EIP-4361 does not allow.")
+        if lines[4] != "":
+            raise _invalid("The statement must be one line followed by an empty line.")
+
     values: dict[str, str] = {}
-    for line in rest:
-        if line.startswith("- ") or line == "Resources:" or line == "":
-            continue
-        name, _, value = line.partition(": ")
-        if name not in FIELDS or not value:
-            raise SiweError(
-                "siwe_invalid", f"Unexpected line in the message: {line[:40]!r}", field="message"
+    for label, required in FIELDS:
+        prefix = f"{label}: "
+        if at < len(lines) and lines[at].startswith(prefix):
+            values[label] = lines[at].removeprefix(prefix)
+            at += 1
+        elif required:
+            raise _invalid(
+                f"Expected the {label} line here: fields come in EIP-4361's order, each once."
             )
-        values[FIELDS[name]] = value
-    for required in ("uri", "version", "chain_id", "nonce", "issued_at"):
-        if required not in values:
-            raise SiweError(
-                "siwe_invalid", f"The message has no {required.replace('_', ' ')}.", field="message"
-            )
-    if not values["chain_id"].isdigit():
-        raise SiweError("siwe_invalid", "Chain ID must be a number.", field="message")
-    issued_at = _time(values["issued_at"], "Issued At")
+    resources: list[str] = []
+    if at < len(lines) and lines[at] == "Resources:":
+        at += 1
+        while at < len(lines) and lines[at].startswith("- "):
+            resources.append(lines[at].removeprefix("- "))
+            at += 1
+    if at != len(lines):
+        raise _invalid(
+            f"Unexpected line {lines[at][:40]!r}: fields come in EIP-4361's order, each once."
+        )
+
+    if not uri_ok(values["URI"]):
+        raise _invalid("The URI is not an RFC 3986 URI.")
+    if values["Version"] != "1":
+        raise _invalid("Only version 1 messages are accepted.")
+    if not CHAIN_ID.fullmatch(values["Chain ID"]):
+        raise _invalid("Chain ID must be a number.")
+    if not NONCE.fullmatch(values["Nonce"]):
+        raise _invalid("The nonce must be at least 8 letters or digits.")
+    request_id = values.get("Request ID")
+    if request_id is not None and not REQUEST_ID.fullmatch(request_id):
+        raise _invalid("The request id has characters EIP-4361 does not allow.")
+    for resource in resources:
+        if not uri_ok(resource):
+            raise _invalid(f"The resource {resource[:40]!r} is not an RFC 3986 URI.")
+    issued_at = _time(values["Issued At"], "Issued At")
     assert issued_at is not None
     return SiweMessage(
-        domain=header.group("domain"),
-        address=lines[1],
+        scheme=header["scheme"],
+        domain=header["domain"],
+        address=address,
         statement=statement,
-        uri=values["uri"],
-        version=values["version"],
-        chain_id=int(values["chain_id"]),
-        nonce=values["nonce"],
+        uri=values["URI"],
+        version=values["Version"],
+        chain_id=int(values["Chain ID"]),
+        nonce=values["Nonce"],
         issued_at=issued_at,
-        expiration_time=_time(values.get("expiration_time"), "Expiration Time"),
-        not_before=_time(values.get("not_before"), "Not Before"),
+        expiration_time=_time(values.get("Expiration Time"), "Expiration Time"),
+        not_before=_time(values.get("Not Before"), "Not Before"),
+        request_id=request_id,
+        resources=tuple(resources),
     )
 
 
@@ -142,28 +289,42 @@ def verify(
     domain: str,
     origin: str,
     chain_ids: set[int],
-    nonce_life: timedelta,
+    nonce_life: timedelta | None,
+    nonce: str | None = None,
+    now: datetime | None = None,
+    lowercase_address: bool = False,
 ) -> SiweMessage:
-    """The parsed message when everything holds; the nonce is checked by the caller."""
-    message = parse(text)
-    now = timezone.now()
-    if message.domain != domain:
-        raise SiweError("domain_mismatch", f"The message is for {message.domain}, not {domain}.")
+    """The parsed message when everything holds.
+
+    ``domain`` is the request's host[:port] and ``origin`` its ``scheme://host[:port]``:
+    the message's domain must equal the host, its scheme (when it names one) the
+    request's scheme, and its URI's origin the request's origin. ``nonce_life`` is our
+    freshness rule (issued-at within the nonce's life); None applies only the EIP's own
+    rules, as the authors' vectors expect. ``nonce``, when given, must be the message's;
+    the service instead looks the nonce up and consumes it. ``now`` is for the vectors,
+    whose times are fixed.
+    """
+    message = parse(text, lowercase_address=lowercase_address)
+    now = now or timezone.now()
+    if nonce is not None and message.nonce != nonce:
+        raise SiweError("nonce_invalid", "This sign-in request is not the one expected.")
+    request_scheme = urlsplit(origin).scheme
+    if message.domain != domain or message.scheme not in (None, request_scheme):
+        shown = f"{message.scheme}://{message.domain}" if message.scheme else message.domain
+        raise SiweError("domain_mismatch", f"The message is for {shown}, not {domain}.")
     uri = urlsplit(message.uri)
     if f"{uri.scheme}://{uri.netloc}" != origin:
         raise SiweError("uri_mismatch", "The message's URI is not this site.")
-    if message.version != "1":
-        raise SiweError("siwe_invalid", "Only version 1 messages are accepted.", field="message")
     if message.chain_id not in chain_ids:
         raise SiweError("chain_unsupported", f"Chain {message.chain_id} is not supported.")
-    if message.issued_at > now + CLOCK_SKEW or message.issued_at < now - nonce_life - CLOCK_SKEW:
+    if nonce_life is not None and (
+        message.issued_at > now + CLOCK_SKEW or message.issued_at < now - nonce_life - CLOCK_SKEW
+    ):
         raise SiweError("expired", "The message was not issued just now; sign a new one.")
     if message.expiration_time is not None and message.expiration_time <= now:
         raise SiweError("expired", "The message has expired; sign a new one.")
     if message.not_before is not None and message.not_before > now + CLOCK_SKEW:
         raise SiweError("not_yet_valid", "The message is not valid yet.")
-    if message.address != to_checksum_address(message.address) and not message.address.islower():
-        raise SiweError("siwe_invalid", "The address is not EIP-55 checksummed.", field="message")
     try:
         signer = recover_signer(text, signature)
     except Exception:  # malformed signatures raise many types in eth-keys

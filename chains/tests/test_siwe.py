@@ -231,3 +231,106 @@ def test_a_users_linking_nonce_cannot_log_in(owner):
         format="json",
     )
     assert response.json()["code"] == "nonce_invalid"
+
+
+def reordered(message: str, first: str, second: str) -> str:
+    """The message with two of its field lines swapped."""
+    lines = message.split("\n")
+    a = next(n for n, line in enumerate(lines) if line.startswith(f"{first}: "))
+    b = next(n for n, line in enumerate(lines) if line.startswith(f"{second}: "))
+    lines[a], lines[b] = lines[b], lines[a]
+    return "\n".join(lines)
+
+
+def post_signed(api: APIClient, path: str, account, message: str):
+    return api.post(path, {"message": message, "signature": sign(account, message)}, format="json")
+
+
+@pytest.mark.parametrize(("first", "second"), [("Chain ID", "Nonce"), ("URI", "Version")])
+def test_fields_out_of_order_are_refused(owner, first, second):
+    # Given: a message whose lines a wallet would show in another order than EIP-4361's
+    api, account = api_for(owner), Account.create()
+    nonce = api.post("/api/wallets/nonce").json()["nonce"]
+    message = reordered(siwe_message(account.address, nonce), first, second)
+
+    # When: it is signed for real and posted
+    response = post_signed(api, "/api/wallets", account, message)
+
+    # Then: refused as malformed, nothing linked, the nonce still usable
+    assert response.status_code == 400
+    assert response.json()["code"] == "siwe_invalid"
+    assert not LinkedWallet.objects.exists()
+    assert link(api, account, nonce=nonce).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "duplicate", ["Chain ID: 137", "Expiration Time: 2099-01-01T00:00:00Z", "Nonce: abcdefgh1"]
+)
+def test_a_duplicated_field_is_refused(owner, duplicate):
+    """The last copy used to win: a wallet showing the first would sign another meaning."""
+    api, account = api_for(owner), Account.create()
+    nonce = api.post("/api/wallets/nonce").json()["nonce"]
+    label = duplicate.split(": ")[0]
+    lines = siwe_message(account.address, nonce).split("\n")
+    at = next(n for n, line in enumerate(lines) if line.startswith(f"{label}: "))
+    message = "\n".join([*lines[: at + 1], duplicate, *lines[at + 1 :]])
+
+    response = post_signed(api, "/api/wallets", account, message)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "siwe_invalid"
+    assert not LinkedWallet.objects.exists()
+
+
+def test_the_wallet_login_refuses_fields_out_of_order(owner):
+    account = Account.create()
+    assert link(api_for(owner), account).status_code == 201
+    visitor = APIClient()
+    nonce = visitor.post("/api/wallets/nonce").json()["nonce"]
+    message = reordered(siwe_message(account.address, nonce), "Issued At", "Nonce")
+
+    response = post_signed(visitor, "/api/wallets/login", account, message)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "siwe_invalid"
+    assert visitor.get("/api/auth/me").status_code == 401
+
+
+def test_a_domain_with_the_requests_scheme_links(owner):
+    """The domain may carry a scheme (EIP-4361); it must then be the request's (http here)."""
+    response = link(api_for(owner), Account.create(), domain=f"http://{DOMAIN}")
+
+    assert response.status_code == 201
+
+
+def test_a_domain_with_another_scheme_is_refused(owner):
+    response = link(api_for(owner), Account.create(), domain=f"https://{DOMAIN}")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "domain_mismatch"
+
+
+def test_a_lowercase_address_still_links(owner):
+    """Wallets report lowercase addresses and the wallet page signs that form."""
+    api, account = api_for(owner), Account.create()
+    nonce = api.post("/api/wallets/nonce").json()["nonce"]
+    message = siwe_message(account.address.lower(), nonce)
+
+    response = post_signed(api, "/api/wallets", account, message)
+
+    assert response.status_code == 201
+    assert response.json()["address"] == account.address
+
+
+def test_a_mixed_case_address_that_is_not_eip55_is_refused(owner):
+    account = Account.create()
+    while account.address[2:].isupper() or account.address[2:].islower():
+        account = Account.create()  # a mix of cases, so that flipped it is still mixed
+    api = api_for(owner)
+    nonce = api.post("/api/wallets/nonce").json()["nonce"]
+    message = siwe_message("0x" + account.address[2:].swapcase(), nonce)
+
+    response = post_signed(api, "/api/wallets", account, message)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "siwe_invalid"
