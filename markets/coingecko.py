@@ -3,8 +3,15 @@
 Every failure (network, timeout, 4xx/5xx, HTML or malformed bodies) surfaces as one
 :class:`CoinGeckoError` carrying the cause, so callers decide between stale values
 and the simulated feed. Retries back off with jitter on 429 and 5xx and honour
-``Retry-After`` up to a cap; a longer wait is not slept through, it is reported.
-See ``../shared/reference/coingecko.md`` for the API's facts.
+``Retry-After`` up to a cap; a longer wait is not slept through, it is reported,
+and handed to a shared :class:`RetryAfterStore` so that no process of the
+deployment calls CoinGecko again before it has passed (the 429 answers seen carry
+``retry-after: 119``, sometimes on a Cloudflare HTML page instead of JSON).
+
+Bodies are read with every number as a ``Decimal`` taken from its text, so that
+``4.74762e-07`` keeps all its digits; :func:`number` reads the values CoinGecko
+sometimes sends as strings (``"299.72"``, ``"null"``). See
+``../shared/reference/coingecko.md`` for the API's facts.
 """
 
 from __future__ import annotations
@@ -13,7 +20,10 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from datetime import UTC
+from decimal import Decimal, InvalidOperation
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
 
 import requests
 from django.conf import settings
@@ -37,6 +47,18 @@ class CoinGeckoError(Exception):
         self.retry_after = retry_after
 
 
+class RetryAfterStore(Protocol):
+    """Where the deployment keeps the moment before which nobody calls CoinGecko."""
+
+    def remaining(self, now: float) -> float:
+        """Seconds left to wait at ``now`` (UNIX seconds), 0 when none."""
+        ...
+
+    def extend(self, until: float) -> None:
+        """Wait at least until ``until`` (UNIX seconds); a later deadline already set wins."""
+        ...
+
+
 class CoinGeckoClient:
     def __init__(
         self,
@@ -51,6 +73,8 @@ class CoinGeckoClient:
         max_wait_seconds: float = 5.0,
         sleep: Callable[[float], None] = time.sleep,
         on_request: Callable[[], None] | None = None,
+        retry_after: RetryAfterStore | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
@@ -59,6 +83,8 @@ class CoinGeckoClient:
         self.max_wait_seconds = max_wait_seconds
         self._sleep = sleep
         self._on_request = on_request
+        self._retry_after = retry_after
+        self._clock = clock
         self.session = requests.Session()
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = "CryptoVault/1.0 (+https://github.com/cryptovault)"
@@ -74,6 +100,7 @@ class CoinGeckoClient:
             "plan": settings.COINGECKO_PLAN,
             "api_key": settings.COINGECKO_API_KEY,
             "on_request": budget.credits_spend,
+            "retry_after": budget.SharedRetryAfter(),
         }
         options.update(overrides)
         return cls(**options)
@@ -114,12 +141,13 @@ class CoinGeckoClient:
         )
 
     def market_chart(self, coin_id: str, days: int) -> dict[str, Any]:
+        """``{"prices": [[ms, price], ...], ...}`` as sent: points may carry ``null``."""
         data = self._object(f"/coins/{coin_id}/market_chart", {"vs_currency": "usd", "days": days})
         if not isinstance(data.get("prices"), list):
             raise CoinGeckoError("market_chart answered without prices")
         return data
 
-    def ohlc(self, coin_id: str, days: int) -> list[list[float]]:
+    def ohlc(self, coin_id: str, days: int) -> list[list[Any]]:
         data = self._get(f"/coins/{coin_id}/ohlc", {"vs_currency": "usd", "days": days})
         if not isinstance(data, list):
             raise CoinGeckoError("ohlc did not answer a list of candles")
@@ -137,6 +165,7 @@ class CoinGeckoClient:
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         url = f"{self.base_url}{path}"
+        self._check_retry_after(path)
         attempt = 0
         while True:
             attempt += 1
@@ -151,7 +180,10 @@ class CoinGeckoClient:
                     self._on_request()  # CoinGecko answered: this call counts
                 if response.status_code == 200:
                     return self._json(path, response)
-                retry_after = _retry_after(response)
+                retry_after = _retry_after(response, self._clock())
+                if retry_after is not None and self._retry_after is not None:
+                    # Every process waits, not only this one (and not only this call).
+                    self._retry_after.extend(self._clock() + retry_after)
                 failure = CoinGeckoError(
                     f"{path}: HTTP {response.status_code} {_error_message(response)}",
                     status=response.status_code,
@@ -167,6 +199,21 @@ class CoinGeckoClient:
             logger.info("CoinGecko %s failed (%s); retry %d in %.2fs", path, failure, attempt, wait)
             self._sleep(wait)
 
+    def _check_retry_after(self, path: str) -> None:
+        """Refuse to call while a ``Retry-After`` from CoinGecko runs: no request, no credit.
+
+        Checked once per call: a short wait that this call sleeps through itself ends
+        with the retry it was waiting for."""
+        if self._retry_after is None:
+            return
+        wait = self._retry_after.remaining(self._clock())
+        if wait > 0:
+            raise CoinGeckoError(
+                f"{path}: not called, CoinGecko asked to wait {wait:.0f}s more (Retry-After)",
+                status=429,
+                retry_after=wait,
+            )
+
     def _backoff(self, attempt: int, retry_after: float | None) -> float | None:
         if retry_after is not None:
             return retry_after if retry_after <= self.max_wait_seconds else None
@@ -180,24 +227,61 @@ class CoinGeckoClient:
         if "json" not in content_type:
             raise CoinGeckoError(f"{path}: expected JSON, got {content_type or 'no type'}")
         try:
-            return json_loads(response.content)
+            return json_decimal_loads(response.content)
         except ValueError:
             raise CoinGeckoError(f"{path}: malformed JSON body") from None
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
+def json_decimal_loads(body: bytes) -> Any:
+    """JSON from CoinGecko with every non-integer number as a ``Decimal`` from its own
+    text (bounded nesting, no NaN or Infinity); ValueError when unreadable."""
+    return json_loads(body, parse_float=Decimal)
+
+
+def number(value: Any) -> Decimal | None:
+    """A number CoinGecko sent, as a finite ``Decimal``, or None for anything else.
+
+    Seen in real answers: JSON numbers (read as Decimal or int), the same numbers as
+    strings (``"299.72373285508"``), and ``null``, ``"null"`` or ``""`` for no value.
+    A float (never produced by our reader) is taken through its shortest repr."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal | int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+    else:
+        return None
+    return result if result.is_finite() else None
+
+
+def _retry_after(response: requests.Response, now: float) -> float | None:
+    """Seconds to wait from ``Retry-After`` (delta-seconds or an HTTP date), whatever the
+    body is (JSON, or a Cloudflare HTML page)."""
+    value = (response.headers.get("Retry-After") or "").strip()
+    if not value:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, moment.timestamp() - now)
 
 
 def _error_message(response: requests.Response) -> str:
     try:
-        body = json_loads(response.content)
+        body = json_decimal_loads(response.content)
     except ValueError:
         return "(non-JSON body)"
     if isinstance(body, dict):

@@ -7,10 +7,16 @@ Three reads, each served from the cache and refreshed by ONE caller at a time
 - :func:`coin_detail` — one coin's description, supply, ATH and links;
 - :func:`coin_history` — chart points and candles for a range of days.
 
-When CoinGecko fails (or the credit budget is spent) the last good value is served
-with ``source: "stale"`` and its age; with ``PRICE_SOURCE=auto`` and nothing good
-to fall back on, a seeded random walk (``source: "simulated"``) keeps the product
-usable offline. Every fresh board is stored as price ticks, the history of record.
+When CoinGecko fails (or the credit budget is spent, or it asked us to wait) the
+last good value is served with ``source: "stale"`` and its age; with
+``PRICE_SOURCE=auto`` and nothing good to fall back on, a seeded random walk
+(``source: "simulated"``) keeps the product usable offline. Every fresh board is
+stored as price ticks, the history of record.
+
+CoinGecko's answers are taken as they really come (``reference/coingecko.md``):
+``[]`` from ``/coins/markets`` is a failed refresh, not an empty market; a coin left
+out of the answer keeps its last price, labelled ``stale`` on its own row; a
+``null`` point in a chart is skipped.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from cryptovault.dates import parse_moment
 from cryptovault.decimals import price_text
 from cryptovault.errors import DomainError
 from markets import budget
-from markets.coingecko import CoinGeckoClient, CoinGeckoError
+from markets.coingecko import CoinGeckoClient, CoinGeckoError, number
 from markets.models import Coin, PriceSource, PriceTick
 
 logger = logging.getLogger(__name__)
@@ -61,6 +67,7 @@ REFERENCE_PRICES = {
     "tron": "0.25",
 }
 STABLECOINS = {"tether", "usd-coin"}
+CHANGE_PCT_LIMIT = Decimal(10) ** 8  # change_24h_pct holds 12 digits, 4 after the point
 
 Board = dict[str, Any]
 T = TypeVar("T")
@@ -153,11 +160,16 @@ def _board_refresh(now: datetime | None) -> Board:
     else:
         try:
             rows = client().markets(coin.id for coin in coins)
-            board = _board_from_upstream(coins, rows, now)
-            cache.set(BOARD_LAST_GOOD_KEY, board, None)
-            return board
         except CoinGeckoError as error:
             failure = str(error)
+        else:
+            board = _board_from_upstream(coins, rows, now)
+            if board is not None:
+                cache.set(BOARD_LAST_GOOD_KEY, board, None)
+                return board
+            # "[]" (or no usable price at all) is CoinGecko failing, not the market
+            # emptying: keep the last prices rather than blank the board.
+            failure = f"/coins/markets answered no price for any tracked coin ({len(rows)} rows)"
     logger.warning("Prices not refreshed from CoinGecko: %s", failure)
     return _board_fallback(now, coins)
 
@@ -183,8 +195,8 @@ def _board(rows: list[dict[str, Any]], source: str, now: datetime) -> Board:
     sparks = {row["id"]: row.pop("sparkline_7d") for row in rows if row.get("sparkline_7d")}
     for row in rows:
         row.pop("sparkline_7d", None)
-    if sparks:
-        cache.set(SPARKLINES_KEY, sparks, None)
+    if sparks:  # a coin missing from this answer keeps its last sparkline
+        cache.set(SPARKLINES_KEY, {**sparklines(), **sparks}, None)
     return {"coins": rows, "source": str(source), "at": now.isoformat()}
 
 
@@ -229,33 +241,86 @@ def _row(coin: Coin, **fields: Any) -> dict[str, Any]:
     }
 
 
-def _board_from_upstream(coins: list[Coin], rows: list[dict[str, Any]], now: datetime) -> Board:
+def _board_from_upstream(
+    coins: list[Coin], rows: list[dict[str, Any]], now: datetime
+) -> Board | None:
+    """The board from one ``/coins/markets`` answer, or None when it priced no coin.
+
+    A coin left out of the answer (or sent without a price) keeps its last real
+    price, labelled ``stale`` on its own row with its own age; a coin never priced
+    is left out. Only the coins priced now are stored as ticks."""
     by_id = {row.get("id"): row for row in rows}
-    out, ticks = [], []
+    fresh: dict[str, dict[str, Any]] = {}
+    ticks = []
     for coin in coins:
         row = by_id.get(coin.id)
-        price = _money(row.get("current_price")) if row else None
+        price = _price(row.get("current_price")) if row else None
         if row is None or price is None:
-            logger.warning("CoinGecko returned no price for %s", coin.id)
             continue
         updated = parse_moment(str(row.get("last_updated") or "")) or now
-        change = row.get("price_change_percentage_24h")
-        spark = (row.get("sparkline_in_7d") or {}).get("price") or []
+        image = row.get("image") if isinstance(row.get("image"), str) else ""
         fields = {
-            "image": row.get("image") or coin.image_url,
+            "image": image or coin.image_url,
             "price_usd": price,
-            "change_24h_pct": None if change is None else f"{Decimal(str(change)):.4f}",
-            "market_cap": _money(row.get("market_cap")),
-            "volume_24h": _money(row.get("total_volume")),
+            "change_24h_pct": _change_pct(row.get("price_change_percentage_24h")),
+            "market_cap": _money(number(row.get("market_cap"))),
+            "volume_24h": _money(number(row.get("total_volume"))),
             "last_updated": updated.isoformat(),
-            "sparkline_7d": [float(p) for p in spark[-168:] if isinstance(p, int | float)],
+            "sparkline_7d": _sparkline(row.get("sparkline_in_7d")),
         }
-        out.append(_row(coin, **fields))
+        fresh[coin.id] = _row(coin, **fields)
         ticks.append(_tick(coin, fields, PriceSource.COINGECKO, updated))
-        if row.get("image") and row["image"] != coin.image_url and len(row["image"]) <= 500:
-            Coin.objects.filter(pk=coin.pk).update(image_url=row["image"])
+        if image and image != coin.image_url and len(image) <= 500:
+            Coin.objects.filter(pk=coin.pk).update(image_url=image)
+    if not fresh:
+        return None
+    missing = [coin.id for coin in coins if coin.id not in fresh]
+    last = _last_real_rows(missing) if missing else {}
+    if missing:
+        logger.warning(
+            "CoinGecko returned no price for %s; kept the last one for %s",
+            ", ".join(missing),
+            ", ".join(last) or "none",
+        )
+    out = [
+        fresh[coin.id] if coin.id in fresh else {**last[coin.id], "source": PriceSource.STALE.value}
+        for coin in coins
+        if coin.id in fresh or coin.id in last
+    ]
     PriceTick.objects.bulk_create(ticks)
     return _board(out, PriceSource.COINGECKO, now)
+
+
+def _price(value: Any) -> str | None:
+    """A price as the board holds it; zero or less is no price (nothing trades at 0)."""
+    price = number(value)
+    return _money(price) if price is not None and price > 0 else None
+
+
+def _change_pct(value: Any) -> str | None:
+    change = number(value)
+    if change is None or abs(change) >= CHANGE_PCT_LIMIT:
+        return None
+    return f"{change:.4f}"
+
+
+def _sparkline(value: Any) -> list[float]:
+    """The last 168 hourly points of ``sparkline_in_7d`` (drawn only, so floats)."""
+    points = value.get("price") if isinstance(value, dict) else None
+    if not isinstance(points, list):
+        return []
+    numbers = (number(point) for point in points[-168:])
+    return [float(point) for point in numbers if point is not None]
+
+
+def _last_real_rows(coin_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The last real row of each coin, from the last good board, else from stored ticks."""
+    last = cache.get(BOARD_LAST_GOOD_KEY) or {"coins": []}
+    rows = {row["id"]: row for row in last["coins"] if row["id"] in coin_ids}
+    if len(rows) < len(coin_ids):
+        stored = _board_from_ticks(only_real=True, coin_ids=[c for c in coin_ids if c not in rows])
+        rows.update({row["id"]: row for row in (stored or {"coins": []})["coins"]})
+    return rows
 
 
 def _tick(coin: Coin, fields: dict[str, Any], source: str, at: datetime) -> PriceTick:
@@ -276,9 +341,12 @@ def _tick(coin: Coin, fields: dict[str, Any], source: str, at: datetime) -> Pric
     )
 
 
-def _board_from_ticks(*, only_real: bool) -> Board | None:
+def _board_from_ticks(*, only_real: bool, coin_ids: list[str] | None = None) -> Board | None:
     rows = []
-    for coin in Coin.objects.filter(is_tracked=True):
+    coins = Coin.objects.filter(is_tracked=True)
+    if coin_ids is not None:
+        coins = coins.filter(pk__in=coin_ids)
+    for coin in coins:
         ticks = PriceTick.objects.filter(coin=coin)
         if only_real:
             ticks = ticks.filter(source=PriceSource.COINGECKO)
@@ -384,10 +452,11 @@ def _candle_size(days: int) -> timedelta:
     return timedelta(days=4)
 
 
-def candles_from_points(points: list[list[float]], days: int) -> list[dict[str, float]]:
-    """Group ``[ms, price]`` points into OHLC candles (timestamp = candle close, seconds)."""
+def candles_from_points(points: list[list[Any]], days: int) -> list[dict[str, Any]]:
+    """Group ``[ms, price]`` points into OHLC candles (timestamp = candle close, seconds),
+    sized as CoinGecko sizes its own candles for the range."""
     size_ms = int(_candle_size(days).total_seconds() * 1000)
-    candles: dict[int, dict[str, float]] = {}
+    candles: dict[int, dict[str, Any]] = {}
     for ms, price in points:
         bucket = int(ms // size_ms * size_ms + size_ms)
         candle = candles.get(bucket)
@@ -507,25 +576,47 @@ def coin_history(coin_id: str, days: int) -> dict[str, Any]:
 
 
 def _history_refresh(coin: Coin, days: int) -> dict[str, Any]:
+    """One upstream call per key and period: the chart's points, and candles built from
+    them (CoinGecko's ``/ohlc`` would cost a second credit for the same prices)."""
     if not _upstream_allowed():
         return _history_fallback(coin, days)
     try:
         chart = client().market_chart(coin.id, days)
-        ohlc = client().ohlc(coin.id, days)
     except CoinGeckoError as error:
         logger.warning("History of %s (%s days) not refreshed: %s", coin.id, days, error)
         return _history_fallback(coin, days)
+    points = chart_points(chart["prices"])
+    skipped = len(chart["prices"]) - len(points)
+    if skipped:
+        logger.warning(
+            "History of %s (%s days): %d unusable points skipped", coin.id, days, skipped
+        )
+    if not points:
+        return _history_fallback(coin, days)
     history = {
-        "prices": [[int(p[0]), float(p[1])] for p in chart["prices"] if len(p) == 2],
-        "candles": [
-            {"time": int(c[0]) // 1000, "open": c[1], "high": c[2], "low": c[3], "close": c[4]}
-            for c in ohlc
-            if isinstance(c, list) and len(c) == 5
-        ],
+        "prices": points,
+        "candles": candles_from_points(points, days),
         "source": PriceSource.COINGECKO.value,
     }
     cache.set(f"markets:history:{coin.id}:{days}:last-good", history, None)
     return history
+
+
+def chart_points(raw: list[Any]) -> list[list[Any]]:
+    """``[[ms, Decimal price], ...]`` from a chart's ``prices``, in time order.
+
+    CoinGecko sends ``null`` prices now and then; those points, and any without a
+    whole-millisecond time or a positive price, are skipped rather than failing."""
+    timed: list[tuple[int, Decimal]] = []
+    for point in raw:
+        if not isinstance(point, list) or len(point) < 2:
+            continue
+        ms, price = number(point[0]), number(point[1])
+        if ms is None or ms < 0 or ms != ms.to_integral_value() or price is None or price <= 0:
+            continue
+        timed.append((int(ms), price))
+    timed.sort(key=lambda point: point[0])
+    return [[ms, price] for ms, price in timed]
 
 
 def _history_fallback(coin: Coin, days: int) -> dict[str, Any]:

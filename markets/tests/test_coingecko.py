@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from werkzeug import Response
 
@@ -183,7 +185,8 @@ def test_chart_and_candles(httpserver, client):
         "/api/v3/coins/bitcoin/ohlc", query_string={"vs_currency": "usd", "days": "7"}
     ).respond_with_json([[1709395200000, 61942, 62211, 61721, 61845]])
 
-    assert client.market_chart("bitcoin", 7)["prices"] == [[1711843200000, 69702.3]]
+    # Numbers come back as Decimal from their text, integers as int.
+    assert client.market_chart("bitcoin", 7)["prices"] == [[1711843200000, Decimal("69702.3")]]
     assert client.ohlc("bitcoin", 7) == [[1709395200000, 61942, 62211, 61721, 61845]]
 
 

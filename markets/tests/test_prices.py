@@ -248,23 +248,31 @@ def test_history_days_must_be_an_allowed_value():
         assert "1, 7, 14, 30, 90, 180, 365" in raised.value.message
 
 
-def test_history_from_coingecko_has_points_and_candles(coingecko):
+def test_history_from_coingecko_has_points_and_candles_for_one_credit(coingecko):
     coingecko.expect_request("/api/v3/coins/bitcoin/market_chart").respond_with_json(
         {"prices": [[1711843200000, 69702.3], [1711846800000, 69800.1]]}
-    )
-    coingecko.expect_request("/api/v3/coins/bitcoin/ohlc").respond_with_json(
-        [[1709395200000, 61942, 62211, 61721, 61845]]
     )
 
     history = prices.coin_history("bitcoin", 7)
 
     assert history["source"] == "coingecko"
-    assert history["prices"] == [[1711843200000, 69702.3], [1711846800000, 69800.1]]
+    assert history["prices"] == [
+        [1711843200000, Decimal("69702.3")],
+        [1711846800000, Decimal("69800.1")],
+    ]
+    # Both points fall in the 4-hour candle closing at 1711843200 + 4 h.
     assert history["candles"] == [
-        {"time": 1709395200, "open": 61942, "high": 62211, "low": 61721, "close": 61845}
+        {
+            "time": 1711843200 + 4 * 3600,
+            "open": Decimal("69702.3"),
+            "high": Decimal("69800.1"),
+            "low": Decimal("69702.3"),
+            "close": Decimal("69800.1"),
+        }
     ]
     prices.coin_history("bitcoin", 7)
-    assert len(coingecko.log) == 2  # chart + candles once, then cached
+    assert len(coingecko.log) == 1  # the chart once (candles built from it), then cached
+    assert QuotaUsage.objects.get().credits_used == 1
 
 
 def test_history_falls_back_to_simulated_with_consistent_candles(settings):
