@@ -2,8 +2,13 @@
 
 ``/health`` answers 503 when the database is down, since nothing works without
 it; a failing cache or channel layer degrades the service (rate limits and live
-prices) but still answers 200 with ``status: "degraded"``. Apps add their own
-checks (the price source, say) with :func:`register`.
+prices) but still answers 200 with ``status: "degraded"``. A cache that answers
+from its process-local fallback because Redis is away (``cryptovault.cache_fallback``)
+is a failing cache: it works, but it is no longer shared. Apps add their own checks
+(the price source, say) with :func:`register`.
+
+A check that fails is logged when it starts failing and when it recovers, not at
+every probe: a load balancer asking every few seconds must not flood the logs.
 """
 
 from __future__ import annotations
@@ -16,16 +21,21 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import cache, caches
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from cryptovault.cache_fallback import cache_outage
+
 logger = logging.getLogger(__name__)
 
 CheckResult = dict[str, Any]
 _extra_checks: dict[str, Callable[[], CheckResult]] = {}
+CHANNEL_LAYER_TIMEOUT_SECONDS = 3.0  # the whole round trip: /health never hangs on it
+_failing: dict[str, str] = {}  # check name -> its error, while it fails (this process)
 
 
 def register(name: str, check: Callable[[], CheckResult]) -> None:
@@ -41,12 +51,18 @@ def check_database() -> CheckResult:
 
 
 def check_cache() -> CheckResult:
+    """A round trip through the cache, then: is it the shared one (Redis) or the
+    process-local stand-in of an outage? The rate-limit cache is asked too."""
     key, token = f"health:{secrets.token_hex(8)}", secrets.token_hex(8)
     cache.set(key, token, timeout=10)
     found = cache.get(key)
     cache.delete(key)
     if found != token:
         return {"status": "error", "error": "value written was not read back"}
+    for alias in ("default", settings.RATELIMIT_USE_CACHE):
+        outage = cache_outage(caches[alias])
+        if outage is not None:
+            return {"status": "error", "backend": cache.__class__.__name__, **outage.as_dict()}
     return {"status": "ok", "backend": cache.__class__.__name__}
 
 
@@ -61,17 +77,29 @@ def check_channel_layer() -> CheckResult:
         message = await asyncio.wait_for(layer.receive(channel), timeout=2)
         return bool(message.get("type") == "health.ping")
 
-    if not async_to_sync(round_trip)():
+    async def bounded_round_trip() -> bool:
+        return await asyncio.wait_for(round_trip(), timeout=CHANNEL_LAYER_TIMEOUT_SECONDS)
+
+    if not async_to_sync(bounded_round_trip)():
         return {"status": "error", "error": "message sent was not received"}
     return {"status": "ok", "backend": layer.__class__.__name__}
 
 
 def _run(name: str, check: Callable[[], CheckResult]) -> CheckResult:
     try:
-        return check()
+        result = check()
     except Exception as error:  # a health check reports failures, it never raises
-        logger.warning("Health check %s failed: %s", name, error)
-        return {"status": "error", "error": error.__class__.__name__}
+        result = {"status": "error", "error": error.__class__.__name__}
+        detail = f"{error.__class__.__name__}: {error}"
+    else:
+        detail = str(result.get("error", result["status"]))
+    if result["status"] == "ok":
+        if _failing.pop(name, None) is not None:
+            logger.warning("Health check %s is ok again", name)
+    elif _failing.get(name) != detail:
+        _failing[name] = detail
+        logger.warning("Health check %s failed: %s", name, detail)
+    return result
 
 
 @never_cache

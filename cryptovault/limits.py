@@ -1,7 +1,10 @@
 """Rate limits: one counter per (group, key), shared by every door that leads to an action.
 
 Built on django-ratelimit's counting (fixed windows on the shared ``ratelimit``
-cache, so limits hold across processes when the cache is Redis). Two ways in:
+cache, so limits hold across processes when the cache is Redis). While Redis is
+away that cache counts in each process (``cryptovault.cache_fallback``, logged once
+per outage) and goes back to Redis when it returns: the limits keep holding, per
+process, instead of refusing everyone. Two ways in:
 
 - ``limit_check(group=..., key=..., rate=...)`` for a service: the rule lives where
   the action happens (placing an order, changing a password), so a page, the API
@@ -43,8 +46,9 @@ class RateLimited(DomainError):
 def limit_check(*, group: str, key: str, rate: str, message: str = RATE_LIMITED_MESSAGE) -> None:
     """Count one use of ``group`` by ``key``; raise ``RateLimited`` past ``rate``.
 
-    When the counter store cannot answer, django-ratelimit's RATELIMIT_FAIL_OPEN
-    decides; its "limit everything" answer has no window, so it retries in a minute.
+    Should the counter store still fail to answer (the fallback makes that rare),
+    django-ratelimit's RATELIMIT_FAIL_OPEN decides; its "limit everything" answer
+    has no window, so it retries in a minute.
     """
     usage = get_usage(
         None, group=group, key=lambda _group, _request: key, rate=rate, increment=True

@@ -235,25 +235,31 @@ else:
 
 # --- Cache and channel layer ------------------------------------------------
 if REDIS_URL:
+    # django-redis with our client class (cryptovault.cache_fallback): when Redis is
+    # down, both caches answer from process-local memory and Redis is tried again
+    # every FALLBACK_RETRY_SECONDS, so prices, rate limits and the login lockout keep
+    # working (per process, logged once) and come back to Redis by themselves
+    # (SPEC §6). The backend stays django-redis's: shared and atomic while Redis is up.
+    REDIS_CACHE_OPTIONS: dict[str, Any] = {
+        "CLIENT_CLASS": "cryptovault.cache_fallback.FallbackClient",
+        "FALLBACK_RETRY_SECONDS": 5,
+        "SOCKET_CONNECT_TIMEOUT": 1,
+        "SOCKET_TIMEOUT": 2,
+    }
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "cv",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         },
-        # Rate-limit and lockout counters. When Redis is down, errors become misses
-        # and django-ratelimit fails closed (RATELIMIT_FAIL_OPEN off): the limited
-        # endpoints answer 429, never 500.
+        # Rate-limit and lockout counters: on Redis, or counted per process during an
+        # outage (never a 429 that no client earned, never a limit that fails open).
         "ratelimit": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "cv:rl",
-            "OPTIONS": {
-                "SOCKET_CONNECT_TIMEOUT": 1,
-                "SOCKET_TIMEOUT": 1,
-                "IGNORE_EXCEPTIONS": True,
-            },
+            "OPTIONS": {**REDIS_CACHE_OPTIONS, "SOCKET_TIMEOUT": 1},
         },
     }
     CHANNEL_LAYERS = {
@@ -286,6 +292,8 @@ CACHES["process"] = PROCESS_CACHE
 
 RATELIMIT_VIEW = "cryptovault.errors.ratelimited"
 RATELIMIT_USE_CACHE = "ratelimit"
+# A counter store that cannot answer refuses (429). With Redis, the fallback above
+# always answers, so this only matters if the local counters themselves failed.
 RATELIMIT_FAIL_OPEN = False
 
 # --- Auth ---------------------------------------------------------------------

@@ -6,10 +6,18 @@ fill the orders the prices cross, and sends the board to the ``prices`` group.
 Leadership is a cache key with an expiry, renewed by its holder every step: when
 the leader dies the key lapses and another loop takes over. Nobody listening and
 no order waiting for a price means no work at all, so no upstream calls.
+
+While Redis is away the cache answers from process-local memory
+(``cryptovault.cache_fallback``), so each feed holds its own lease and keeps going:
+prices come from CoinGecko or the stored ticks, and orders are still filled, which
+is safe with several leaders because a fill locks its order rows and takes only
+open ones. The broadcast has no channel layer to go through meanwhile: that is
+logged once, and the feeds go back to one leader when Redis returns.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -25,6 +33,7 @@ from django.core.cache import cache
 from django.db import close_old_connections
 from django.utils import timezone
 
+from cryptovault.cache_fallback import cache_outage
 from markets import prices
 
 logger = logging.getLogger(__name__)
@@ -33,6 +42,7 @@ LEADER_KEY = "markets:feed:leader"
 LISTENING_KEY = "markets:feed:listening"
 PRUNE_KEY = "markets:feed:pruned"
 GROUP = "prices"
+BROADCAST_TIMEOUT_SECONDS = 3.0  # a Redis that does not answer must not stall the loop
 
 
 def listeners_present() -> bool:
@@ -56,16 +66,26 @@ class PriceFeed:
     def __init__(self, *, owner: str | None = None) -> None:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.lease_seconds = max(settings.PRICE_BROADCAST_SECONDS * 3, 15)
+        self.leads_alone = False  # leading on a process-local lease (Redis away)
+        self.broadcast_failing = False
 
     def is_leader(self) -> bool:
         """Take or renew the lease; True while this loop holds it."""
         if cache.add(LEADER_KEY, self.owner, self.lease_seconds):
+            leader = True
             logger.info("Price feed %s is the leader", self.owner)
-            return True
-        if cache.get(LEADER_KEY) == self.owner:
+        elif cache.get(LEADER_KEY) == self.owner:
+            leader = True
             cache.touch(LEADER_KEY, self.lease_seconds)
-            return True
-        return False
+        else:
+            leader = False
+        alone = leader and cache_outage(cache) is not None
+        if alone and not self.leads_alone:
+            logger.warning(
+                "Price feed %s leads on a process-local lease while Redis is away", self.owner
+            )
+        self.leads_alone = alone
+        return leader
 
     def resign(self) -> None:
         if cache.get(LEADER_KEY) == self.owner:
@@ -97,12 +117,35 @@ class PriceFeed:
             else:
                 if filled:
                     logger.info("Filled %d order(s) on this tick", filled)
-        async_to_sync(get_channel_layer().group_send)(
-            GROUP, {**board_message(board, kind="prices", now=at), "type": "prices.broadcast"}
-        )
+        self.broadcast(board, at)
         if cache.add(PRUNE_KEY, 1, 3600):
             prices.ticks_prune(now=at)
         return True
+
+    def broadcast(self, board: dict[str, Any], at: datetime) -> None:
+        """Send the board to the ``prices`` group. A channel layer that cannot take it
+        (Redis down) costs this round's broadcast, not the fills: logged when it starts
+        failing and when it works again, not every round."""
+        message = {**board_message(board, kind="prices", now=at), "type": "prices.broadcast"}
+        layer = get_channel_layer()
+
+        async def send() -> None:
+            await asyncio.wait_for(layer.group_send(GROUP, message), BROADCAST_TIMEOUT_SECONDS)
+
+        try:
+            async_to_sync(send)()
+        except Exception as error:
+            if not self.broadcast_failing:
+                logger.warning(
+                    "Price broadcast failed (%s: %s); retrying every round",
+                    error.__class__.__name__,
+                    error,
+                )
+            self.broadcast_failing = True
+            return
+        if self.broadcast_failing:
+            logger.warning("Price broadcast works again")
+        self.broadcast_failing = False
 
     def run(self, stop: threading.Event) -> None:
         logger.info(

@@ -1,10 +1,13 @@
 """/health reports the database, cache and channel layer; /health/live just answers."""
 
 import json
+import logging
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
+from cryptovault import cache_fallback, health
 from tests.processes import child_env, run_python
 
 
@@ -32,23 +35,57 @@ def test_liveness_touches_nothing(client):
     assert response.json() == {"status": "ok"}
 
 
-@pytest.mark.django_db
-def test_health_is_degraded_but_up_when_the_cache_is_unreachable(client):
-    unreachable = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
-        }
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"  # port 1 on loopback refuses at once
+
+
+@pytest.fixture
+def unreachable_cache(monkeypatch):
+    """Both caches on a Redis that refuses, configured as production configures them
+    (django-redis with the fallback client of cryptovault.cache_fallback); the checks'
+    memory of what failed starts empty."""
+    monkeypatch.setattr(health, "_failing", {})
+    redis_cache = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": UNREACHABLE_REDIS,
+        "OPTIONS": {
+            "CLIENT_CLASS": "cryptovault.cache_fallback.FallbackClient",
+            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "SOCKET_TIMEOUT": 0.5,
+        },
     }
-    with override_settings(CACHES=unreachable):
-        response = client.get("/health")
+    caches = {
+        "default": redis_cache,
+        "ratelimit": {**redis_cache, "KEY_PREFIX": "rl"},
+        "process": settings.PROCESS_CACHE,
+    }
+    with override_settings(CACHES=caches):
+        yield
+    cache_fallback._breakers.pop(UNREACHABLE_REDIS, None)
+
+
+@pytest.mark.django_db
+def test_health_is_degraded_but_up_when_the_cache_is_unreachable(client, unreachable_cache):
+    response = client.get("/health")
 
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "degraded"
     assert body["checks"]["cache"]["status"] == "error"
+    assert "Redis unreachable" in body["checks"]["cache"]["error"]
     assert body["checks"]["database"]["status"] == "ok"
+
+
+@pytest.mark.django_db
+def test_a_failing_check_is_logged_when_it_starts_failing_not_at_every_probe(
+    client, unreachable_cache, caplog
+):
+    caplog.set_level(logging.WARNING, logger="cryptovault.health")
+
+    for _ in range(3):
+        assert client.get("/health").json()["checks"]["cache"]["status"] == "error"
+
+    failures = [r for r in caplog.records if r.name == "cryptovault.health"]
+    assert [r.getMessage().split(":")[0] for r in failures] == ["Health check cache failed"]
 
 
 def test_health_answers_503_when_the_database_is_unreachable():

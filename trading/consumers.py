@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from importlib import import_module
 from typing import Any
 
@@ -24,6 +25,10 @@ from django.conf import settings
 
 from cryptovault.websocket import error_send, message_receive
 from trading.models import Order
+
+logger = logging.getLogger(__name__)
+
+NOTIFY_TIMEOUT_SECONDS = 2.0
 
 
 def group_for(user_id: int) -> str:
@@ -38,7 +43,12 @@ def order_changed(order: Order) -> None:
 
 
 def orders_changed(orders: list[Order]) -> None:
-    """Send each order to its owner's group: one trip into the event loop for all."""
+    """Send each order to its owner's group: one trip into the event loop for all.
+
+    A notification, sent after the commit: when the channel layer (Redis) cannot take
+    it, the order has still changed, so the failure is logged and the request that
+    changed it answers as usual (SPEC §6); open pages catch up on their next load.
+    """
     global _serializer
     from trading.serializers import OrderSerializer
 
@@ -59,7 +69,19 @@ def orders_changed(orders: list[Order]) -> None:
         for group, message in messages:
             await layer.group_send(group, message)
 
-    async_to_sync(send_all)()
+    async def send_all_bounded() -> None:
+        # A Redis that does not answer must not hold the request for long.
+        await asyncio.wait_for(send_all(), timeout=NOTIFY_TIMEOUT_SECONDS)
+
+    try:
+        async_to_sync(send_all_bounded)()
+    except Exception as error:  # the order changed all the same; only the news is lost
+        logger.warning(
+            "Order changes not sent to websockets (%d order(s)): %s: %s",
+            len(messages),
+            error.__class__.__name__,
+            error,
+        )
 
 
 async def _session_user_id(scope: dict[str, Any]) -> int | None:
