@@ -1,5 +1,7 @@
-// The trade ticket: shows only the fields of the chosen order type, estimates the
-// cost (or proceeds) and fee from the live price, and asks for confirmation.
+// The trade ticket: shows only the fields of the chosen order type (and side), estimates
+// the cost (or proceeds) and fee from the live price, and asks for confirmation.
+// The fields of another type are disabled as well as hidden, so the browser does not
+// send them: the server refuses a field that does not belong to the order's type.
 const ticket = document.querySelector("[data-ticket]");
 const form = ticket?.querySelector("form");
 
@@ -16,7 +18,10 @@ if (form) {
   if (estimate.dataset.coin && estimate.dataset.price) {
     prices.set(estimate.dataset.coin, Number(estimate.dataset.price));
   }
-  const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+  const dollars = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+  // Under a cent, two significant digits: a fee of $0.0015 is not "$0.00" (it is charged).
+  const cents = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumSignificantDigits: 2 });
+  const usd = { format: (value) => (value > 0 && value < 0.01 ? cents : dollars).format(value) };
   const coin = () => coinSelect?.value ?? estimate.dataset.coin;
   const side = () => form.querySelector("input[name=side]:checked")?.value ?? "buy";
   const number = (input) => {
@@ -39,10 +44,17 @@ if (form) {
     return { type, quantity, price, fee, total };
   }
 
-  function render() {
+  function showFields() {
     for (const box of form.querySelectorAll("[data-for-type]")) {
-      box.hidden = box.dataset.forType !== typeSelect.value;
+      const wrongSide = box.dataset.forSide && box.dataset.forSide !== side();
+      const off = box.dataset.forType !== typeSelect.value || Boolean(wrongSide);
+      box.hidden = off;
+      for (const input of box.querySelectorAll("input, select, textarea")) input.disabled = off;
     }
+  }
+
+  function render() {
+    showFields();
     const s = summary();
     if (!s) {
       estimate.textContent = prices.get(coin()) ? `Price ${usd.format(prices.get(coin()))}` : "";

@@ -75,6 +75,18 @@ def test_the_coin_page_ticket_returns_to_the_coin_page(page_client):
     assert evil["Location"] == "/trade/orders/"
 
 
+@pytest.mark.parametrize("path", ["/trade/", "/markets/bitcoin/"])
+def test_the_ticket_brings_its_own_sheet_and_script_to_every_page(page_client, path):
+    # when a page with the ticket is opened
+    html = page_client.get(path).content.decode()
+
+    # then the ticket's sheet (which hides the fields of other order types) and its script
+    # (which disables them) come with it, and the amount box is marked as for buys only
+    assert html.count("css/ticket.css") == 1
+    assert html.count("js/trade-ticket.js") == 1
+    assert 'data-for-type="market" data-for-side="buy"' in html
+
+
 def test_open_orders_can_be_cancelled_from_the_orders_page(page_client):
     page_client.post(
         "/trade/",
