@@ -14,6 +14,12 @@ DECIMAL: dict[str, Any] = {
     "required": False,
     "min_value": 0,
 }
+# A unit price: the places of the price columns (a coin at $0.000000001206 is not 0).
+PRICE: dict[str, Any] = {
+    **DECIMAL,
+    "max_digits": settings.PRICE_MAX_DIGITS,
+    "decimal_places": settings.PRICE_DECIMAL_PLACES,
+}
 
 
 class OrderForm(forms.Form):
@@ -30,8 +36,8 @@ class OrderForm(forms.Form):
     quote_amount = forms.DecimalField(
         label="or amount (USD, market buys)", help_text="Spend this much, fee included.", **DECIMAL
     )
-    limit_price = forms.DecimalField(label="Limit price (USD)", **DECIMAL)
-    stop_price = forms.DecimalField(label="Stop price (USD)", **DECIMAL)
+    limit_price = forms.DecimalField(label="Limit price (USD)", **PRICE)
+    stop_price = forms.DecimalField(label="Stop price (USD)", **PRICE)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -24,7 +24,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Context, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -58,6 +58,8 @@ ORDERS_RATE = "20/m"
 # The most a money column holds, written out in messages so a client sees the bound it
 # crossed (an amount past it cannot even be quantized: trading.money).
 LARGEST = f"{MONEY_MAX:,}"  # 99,999,999,999,999,999,999.99999999
+# Digits enough to quantize any number below 10^20 to a price's 18 places.
+_WIDE = Context(prec=settings.PRICE_MAX_DIGITS + 2)
 
 
 class TradingError(DomainError):
@@ -266,13 +268,19 @@ def _current_price(coin: Coin) -> Decimal:
     return tick.price
 
 
-def _positive(value: Decimal | None, field: str, code: str = "invalid_quantity") -> Decimal:
+def _positive(
+    value: Decimal | None,
+    field: str,
+    code: str = "invalid_quantity",
+    places: int = settings.MONEY_DECIMAL_PLACES,
+) -> Decimal:
+    """``value``, a positive number that its column (``places`` decimals) holds as given."""
     if value is None or not value.is_finite() or value <= 0:
         raise _invalid(code, f"{field} must be a positive number.", field)
     if not fits(value):
         raise _invalid("too_large", f"{field} is too large: the most is {LARGEST}.", field)
-    if value != q8(value, ROUND_DOWN):
-        raise _invalid(code, f"{field} has at most 8 decimal places.", field)
+    if value != value.quantize(Decimal(1).scaleb(-places), ROUND_DOWN, _WIDE):
+        raise _invalid(code, f"{field} has at most {places} decimal places.", field)
     return value
 
 
@@ -305,10 +313,11 @@ def _body_checked(
         )
     if quote_amount is not None and not (type == OrderType.MARKET and side == Side.BUY):
         raise _invalid("invalid_quantity", "quote_amount is for market buys only.", "quote_amount")
+    # A unit price has the places a coin at $0.000000001206 needs (PRICE_DECIMAL_PLACES).
     if type == OrderType.LIMIT:
-        _positive(limit_price, "limit_price", "invalid_price")
+        _positive(limit_price, "limit_price", "invalid_price", settings.PRICE_DECIMAL_PLACES)
     if type == OrderType.STOP:
-        _positive(stop_price, "stop_price", "invalid_price")
+        _positive(stop_price, "stop_price", "invalid_price", settings.PRICE_DECIMAL_PLACES)
     if quote_amount is not None:
         if quantity is not None:
             raise _invalid(

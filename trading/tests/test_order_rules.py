@@ -335,6 +335,65 @@ def test_a_quote_amount_buy_at_a_tiny_price_buys_the_right_quantity(trader, pric
     call_command("check_ledger")
 
 
+def test_a_limit_buy_at_a_tiny_limit_price_holds_its_notional_and_fee(api_trader, trader):
+    # given dogecoin at 0.00000001 (above the limit below)
+    set_price("dogecoin", "0.00000001")
+
+    # when a trader asks for a billion DOGE at 0.000000001206 (1.206 USD), through the API
+    response = api_order(
+        api_trader,
+        coin="dogecoin",
+        type="limit",
+        quantity="1000000000",
+        limit_price="0.000000001206",
+    )
+
+    # then the order is open at that price, holding 1.206 USD and its fee 0.001206
+    assert response.status_code == 201, response.json()
+    order = Order.objects.get()
+    assert (order.status, order.limit_price) == ("open", D("0.000000001206"))
+    assert order.held_amount == D("1.207206")
+    call_command("check_ledger")
+
+
+@pytest.mark.parametrize(
+    "limit_price", ["0.0000000000000000001", "1.0000000000000000001"], ids=["tiny", "one"]
+)
+def test_a_limit_price_with_more_places_than_a_price_holds_is_refused(trader, prices, limit_price):
+    # when a limit price has a 19th decimal place
+    with pytest.raises(TradingError) as raised:
+        order_place(
+            user=trader,
+            coin_id="bitcoin",
+            side="buy",
+            type="limit",
+            quantity=D("1"),
+            limit_price=D(limit_price),
+        )
+
+    # then it is refused naming it
+    assert (raised.value.code, raised.value.field) == ("invalid_price", "limit_price")
+    assert "18 decimal places" in raised.value.message
+
+
+def test_the_ticket_takes_a_limit_price_of_a_tiny_coin(page_client):
+    # given dogecoin at 0.00000001
+    set_price("dogecoin", "0.00000001")
+
+    # when the ticket asks for a billion DOGE at 0.000000001206
+    response = ticket(
+        page_client,
+        coin="dogecoin",
+        type="limit",
+        quantity="1000000000",
+        limit_price="0.000000001206",
+    )
+
+    # then the order is open at that price
+    assert response.status_code == 302
+    assert Order.objects.get().limit_price == D("0.000000001206")
+
+
 @pytest.mark.parametrize(
     "quote", [D("1"), D("10"), D("12.34"), D("99.99"), D("1000"), D("1234567.89")]
 )
