@@ -21,6 +21,7 @@ locally keeps ``RATELIMIT_FAIL_OPEN = False`` meaningful: nothing fails open.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -34,8 +35,7 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
 from django_redis.client import DefaultClient
 from django_redis.exceptions import ConnectionInterrupted
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +43,9 @@ DEFAULT_RETRY_SECONDS = 5.0
 # The local cache holds every counter of the outage: room for many clients' IPs.
 LOCAL_MAX_ENTRIES = 10_000
 # django-redis wraps connection errors, timeouts and Redis's own refusals (LOADING,
-# READONLY, OOM) in ConnectionInterrupted; the raw ones come from paths it does not wrap.
-UNAVAILABLE: tuple[type[Exception], ...] = (
-    ConnectionInterrupted,
-    RedisConnectionError,
-    RedisTimeoutError,
-    OSError,
-)
+# READONLY, OOM) in ConnectionInterrupted; the raw ones come from paths it does not
+# wrap, and a garbled answer (something else on the port) is a RedisError too.
+UNAVAILABLE: tuple[type[Exception], ...] = (ConnectionInterrupted, RedisError, OSError)
 
 T = TypeVar("T")
 
@@ -280,6 +276,8 @@ class FallbackClient:
         self, keys: Iterable[str], version: int | None = None, client: Any = None
     ) -> Any:
         keys = list(keys)
+        if not keys:  # Redis is not asked: no answer, so no news of it either
+            return 0
 
         def local() -> int:
             self._local.delete_many(keys, version)
@@ -295,6 +293,8 @@ class FallbackClient:
         self, keys: Iterable[str], version: int | None = None, client: Any = None
     ) -> dict[str, Any]:
         keys = list(keys)
+        if not keys:  # Redis is not asked: no answer, so no news of it either
+            return {}
         return self._call(
             lambda: self._redis.get_many(keys, version, client),
             lambda: self._local.get_many(keys, version),
@@ -307,6 +307,8 @@ class FallbackClient:
         version: int | None = None,
         client: Any = None,
     ) -> Any:
+        if not data:  # Redis is not asked: no answer, so no news of it either
+            return []
         return self._call(
             lambda: self._redis.set_many(data, timeout, version, client),
             lambda: self._local.set_many(data, timeout, version),
@@ -367,5 +369,7 @@ class FallbackClient:
         )
 
     def close(self, **kwargs: Any) -> None:
-        # Runs at the end of every request; it only talks to Redis with CLOSE_CONNECTION.
-        self._call(lambda: self._redis.close(), lambda: None)
+        # Runs at the end of every request and (without CLOSE_CONNECTION) does not talk
+        # to Redis: kept away from the breaker, whose retry it would pass as a success.
+        with contextlib.suppress(*UNAVAILABLE):
+            self._redis.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -345,6 +346,71 @@ def test_a_dead_redis_is_tried_again_only_after_the_pause(on_redis):
     assert tried == 0
     time.sleep(RETRY_SECONDS + 0.1)
     assert [breaker.allows_call() for _ in range(5)] == [True, False, False, False, False]
+
+
+@pytest.mark.django_db
+def test_only_an_answer_from_redis_ends_an_outage(on_redis, caplog):
+    # Given: Redis down and noticed, and the pause over
+    cache = caches["default"]
+    on_redis.kill()
+    cache.set("k", 1)
+    time.sleep(RETRY_SECONDS + 0.1)
+
+    # When: the end of a request closes the caches (no talk with Redis)
+    cache.close()
+
+    # Then: still an outage, and the next call does not log a second one
+    breaker = cache_fallback.breaker_for(on_redis.url)
+    assert breaker.outage() is not None
+    assert cache.get("k") == 1
+    assert outage_lines(caplog, "is back") == []
+    assert len(outage_lines(caplog, "unreachable")) == 1
+
+
+def test_a_hung_redis_costs_one_timeout_per_pause_not_one_per_request(settings):
+    # Given: a "Redis" that accepts connections and never answers
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(64)
+        location = f"redis://127.0.0.1:{hung.getsockname()[1]}/0"
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": location,
+                "OPTIONS": {
+                    "CLIENT_CLASS": "cryptovault.cache_fallback.FallbackClient",
+                    "FALLBACK_RETRY_SECONDS": RETRY_SECONDS,
+                    "SOCKET_CONNECT_TIMEOUT": 0.5,
+                    "SOCKET_TIMEOUT": 0.5,
+                },
+            }
+        }
+        cache = caches["default"]
+        try:
+            # When: one call times out, then many follow within the pause
+            started = time.monotonic()
+            cache.set("k", 1)
+            first = time.monotonic() - started
+            started = time.monotonic()
+            for n in range(100):
+                cache.set(f"k{n}", n)
+            following = time.monotonic() - started
+        finally:
+            cache_fallback._breakers.pop(location, None)
+
+    # Then: only the first one waited for Redis; the others answered from memory
+    assert first >= 0.5
+    assert following < 0.5
+    assert cache.get("k42") == 42
+
+
+def test_logs_name_the_redis_server_without_its_password():
+    assert (
+        cache_fallback.redis_name(
+            "redis://:s3cret@redis.internal:6380/2"
+        )  # pragma: allowlist secret
+        == "redis://redis.internal:6380/2"
+    )
 
 
 @pytest.mark.django_db
