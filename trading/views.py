@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +22,15 @@ from cryptovault.limits import RateLimited
 from markets.selectors import coin_price_latest
 from trading import selectors, services
 from trading.forms import OrderForm, TransactionFilterForm
+
+
+def _dollars(value: Decimal | None) -> str:
+    """Dollars to the cent; under a cent, every digit ("$0.000000001206", not "$0.00")."""
+    if value is None:
+        return "—"
+    if 0 < abs(value) < Decimal("0.01"):
+        return f"${value.normalize():f}"
+    return f"${value:,.2f}"
 
 
 def _back(request: HttpRequest, default: str) -> str:
@@ -82,7 +92,7 @@ class TradeView(LoginRequiredMixin, FormView):
             messages.success(
                 self.request,
                 f"{order.get_side_display()} {order.filled_quantity.normalize()} {order.coin_id} "
-                f"filled at ${order.average_price:,.2f} (fee ${order.fee:,.2f}).",
+                f"filled at {_dollars(order.average_price)} (fee {_dollars(order.fee)}).",
             )
         else:
             messages.success(self.request, f"Your {order.type} order #{order.pk} is open.")

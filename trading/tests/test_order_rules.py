@@ -394,6 +394,19 @@ def test_the_ticket_takes_a_limit_price_of_a_tiny_coin(page_client):
     assert Order.objects.get().limit_price == D("0.000000001206")
 
 
+def test_the_ticket_says_a_tiny_price_and_fee_with_their_digits(page_client):
+    # given dogecoin at 0.00001206
+    set_price("dogecoin", "0.00001206")
+
+    # when the ticket buys 100,000 DOGE (1.206 USD, a fee of 0.001206)
+    response = ticket(page_client, coin="dogecoin", quantity="100000")
+
+    # then the message shows the price and the fee, not "$0.00"
+    assert response.status_code == 302
+    html = page_client.get(response["Location"]).content.decode()
+    assert "filled at $0.00001206 (fee $0.001206)." in html
+
+
 @pytest.mark.parametrize(
     "quote", [D("1"), D("10"), D("12.34"), D("99.99"), D("1000"), D("1234567.89")]
 )
