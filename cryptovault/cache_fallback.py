@@ -219,6 +219,8 @@ class FallbackClient:
         return local_call()
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_redis":  # not set yet: __init__ failed part-way
+            raise AttributeError(name)
         return getattr(self._redis, name)
 
     def get(
