@@ -399,7 +399,7 @@ def _board_simulated(coins: list[Coin], now: datetime) -> Board:
             price = last.price  # this step is already taken
         else:
             move = _rng(coin.id, step).gauss(0, _volatility(coin.id))
-            price = (start * Decimal(str(math.exp(move)))).quantize(settings.MONEY_QUANTUM)
+            price = (start * Decimal(str(math.exp(move)))).quantize(settings.PRICE_QUANTUM)
         history = _simulated_series(coin.id, 7, float(price), now)
         day_ago = history[-1][1] if len(history) < 25 else history[-25][1]
         change = (float(price) - day_ago) / day_ago * 100 if day_ago else 0.0

@@ -91,7 +91,7 @@ print(json.dumps({
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
         "debug": True,
-        "db": "django.db.backends.sqlite3",
+        "db": "cryptovault.db.sqlite3",
         "health_checks": True,
         "cache": "django.core.cache.backends.locmem.LocMemCache",
         "layer": "channels.layers.InMemoryChannelLayer",
