@@ -129,7 +129,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/health/live")
-        order = {"coin": "bitcoin", "side": "buy", "type": "market", "quantity": "0.00001"}
+        order = {"coin": "bitcoin", "side": "buy", "type": "market", "quantity": "0.0001"}
         asyncio.run(load(f"{base}/api/orders", order, tokens, 2))  # warm up
         bare = asyncio.run(load(f"{base}/bench/insert", {}, tokens, args.duration))
         orders = asyncio.run(load(f"{base}/api/orders", order, tokens, args.duration))

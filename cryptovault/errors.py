@@ -9,9 +9,11 @@ friendly templates in ``templates/<status>.html``.
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -59,6 +61,21 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+# The database went away under a request (restarted, failed over, the connection was
+# cut). Django re-opens the connection on the next request (CONN_HEALTH_CHECKS), so
+# the honest answer is "try again in a moment", not a 500; the transaction rolled back.
+DATABASE_LOST = (OperationalError, InterfaceError)
+DATABASE_LOST_DETAIL = "The database is briefly unavailable. Try again in a moment."
+
+
+def database_unavailable_response(kind: type[Any]) -> Any:
+    """503 ``service_unavailable`` with ``Retry-After: 1``, as a DRF or Django response."""
+    body = error_body(DATABASE_LOST_DETAIL, "service_unavailable")
+    response = kind(body, status=503)
+    response["Retry-After"] = "1"
+    return response
+
+
 def error_body(detail: str, code: str, **extra: Any) -> dict[str, Any]:
     return {"detail": detail, "code": code, "request_id": current_request_id(), **extra}
 
@@ -76,6 +93,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = RateLimitExceeded(wait=RATE_LIMIT_RETRY_AFTER_SECONDS)
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, DATABASE_LOST):
+        logger.warning("Database connection lost during an API request: %s", exc)
+        return database_unavailable_response(Response)
     elif isinstance(exc, SuspiciousOperation):  # too many fields or files, a broken upload
         exc = exceptions.ParseError(str(exc) or "Bad request.", code="bad_request")
     elif isinstance(exc, Http404):
@@ -152,6 +172,14 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its ``except`` block: the error is still at hand.
+    if isinstance(sys.exc_info()[1], DATABASE_LOST):
+        if _is_api(request):
+            return database_unavailable_response(JsonResponse)
+        html = loader.get_template("500.html").render({"request_id": current_request_id()})
+        page = HttpResponse(html, status=503)
+        page["Retry-After"] = "1"
+        return page
     if _is_api(request):
         return JsonResponse(error_body("Internal server error.", "server_error"), status=500)
     # Rendered without the request's context processors: whatever broke (the

@@ -160,3 +160,27 @@ def test_session_authenticated_api_writes_need_the_csrf_token(user):
 
     assert_error_shape(refused, 403, "permission_denied")
     assert accepted.status_code == 200
+
+
+def test_a_lost_database_connection_is_a_503_to_retry_not_a_500(client, monkeypatch):
+    # given a database that drops the connection under an API request
+    from django.db import OperationalError
+
+    from accounts import api as accounts_api
+
+    def cut(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(accounts_api.services, "user_login", cut)
+
+    # when the request runs
+    response = client.post(
+        "/api/auth/login",
+        {"email": "a@example.com", "password": "whatever it is"},
+        content_type="application/json",
+    )
+
+    # then the client is told to try again in a moment, in the API's error shape
+    body = assert_error_shape(response, 503, "service_unavailable")
+    assert response["Retry-After"] == "1"
+    assert "try again" in body["detail"].lower()
