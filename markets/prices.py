@@ -28,7 +28,7 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -388,6 +388,9 @@ def _volatility(coin_id: str) -> float:
     return 0.0001 if coin_id in STABLECOINS else 0.0012
 
 
+SIMULATED_DIGITS = Context(prec=10)
+
+
 def _board_simulated(coins: list[Coin], now: datetime) -> Board:
     """One step of a seeded random walk from each coin's last tick (or reference price)."""
     step = int(now.timestamp() // settings.PRICE_REFRESH_SECONDS)
@@ -399,7 +402,10 @@ def _board_simulated(coins: list[Coin], now: datetime) -> Board:
             price = last.price  # this step is already taken
         else:
             move = _rng(coin.id, step).gauss(0, _volatility(coin.id))
-            price = (start * Decimal(str(math.exp(move)))).quantize(settings.PRICE_QUANTUM)
+            # Ten significant digits, as precise as CoinGecko quotes a price: a bitcoin
+            # walks in cents and fractions of one, a tiny coin keeps its own digits.
+            walked = SIMULATED_DIGITS.multiply(start, Decimal(str(math.exp(move))))
+            price = walked.quantize(settings.PRICE_QUANTUM)
         history = _simulated_series(coin.id, 7, float(price), now)
         day_ago = history[-1][1] if len(history) < 25 else history[-25][1]
         change = (float(price) - day_ago) / day_ago * 100 if day_ago else 0.0
