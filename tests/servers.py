@@ -37,6 +37,47 @@ def free_port() -> int:
 
 
 @contextmanager
+def served(
+    command: list[str], *, url: str, env: dict[str, str], log_path: Path
+) -> Iterator[subprocess.Popen[str]]:
+    """Run ``python <command>`` from the project root until ``url`` answers /health/live;
+    stop it afterwards. A process that dies or never answers raises with its log."""
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [sys.executable, *command],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health/live", timeout=1):  # noqa: S310
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start: {log_path.read_text()}") from None
+                time.sleep(0.2)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def gunicorn_command(port: int, *options: str) -> list[str]:
+    """Production's HTTP tier on loopback, with gunicorn ``options`` (workers, class)."""
+    bind = f"127.0.0.1:{port}"
+    return ["-m", "gunicorn", "cryptovault.wsgi:application", "--bind", bind, *options]
+
+
+@contextmanager
 def asgi_server(tmp_path: Path, **overrides: str | None) -> Iterator[LiveServer]:
     """Migrate a fresh SQLite file and serve it with the embedded price feed running."""
     port = free_port()
@@ -52,33 +93,7 @@ def asgi_server(tmp_path: Path, **overrides: str | None) -> Iterator[LiveServer]
     )
     migrated = run_manage("migrate", "--noinput", env=env)
     assert migrated.returncode == 0, migrated.stderr
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    command = ["manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health/live", timeout=1):  # noqa: S310
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"server did not start: {(tmp_path / 'server.log').read_text()}"
-                    ) from None
-                time.sleep(0.2)
+    with served(command, url=url, env=env, log_path=tmp_path / "server.log") as process:
         yield LiveServer(url, "127.0.0.1", port, database_url, process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()

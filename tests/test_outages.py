@@ -15,7 +15,6 @@ import logging
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -35,8 +34,8 @@ from cryptovault import cache_fallback
 from markets import feed
 from markets.models import PriceTick
 from markets.tests.conftest import markets_payload
-from tests.processes import ROOT, child_env, run_manage
-from tests.servers import free_port
+from tests.processes import child_env, run_manage
+from tests.servers import free_port, gunicorn_command, served
 from trading.models import Order
 from trading.tests.conftest import make_trader
 
@@ -494,44 +493,12 @@ def gunicorn_on_test_database(transactional_db, tmp_path: Path) -> Iterator[tupl
         PRICE_SOURCE="simulated",
         JWT_SIGNING_KEY=django_settings.JWT_SIGNING_KEY,
     )
-    log = (tmp_path / "gunicorn.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "cryptovault.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "2",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
+    command = gunicorn_command(
+        port, "--workers", "2", "--worker-class", "gthread", "--threads", "2"
     )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health/live", timeout=1):  # noqa: S310
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((tmp_path / "gunicorn.log").read_text()) from None
-                time.sleep(0.2)
-        yield url, tmp_path / "gunicorn.log"
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        log.close()
+    url, log_path = f"http://127.0.0.1:{port}", tmp_path / "gunicorn.log"
+    with served(command, url=url, env=env, log_path=log_path):
+        yield url, log_path
 
 
 def _terminate_app_connections() -> int:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -21,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import ROOT, child_env, run_manage, run_python
-from tests.servers import LiveServer, asgi_server, free_port
+from tests.processes import child_env, run_manage, run_python
+from tests.servers import LiveServer, asgi_server, free_port, gunicorn_command, served
 
 DEEP_BODY = b"[" * 200_000
 ADDRESS = "0x90F8bf6A479f320ead074411a4B0e7944Ea8c9C1"
@@ -88,38 +86,16 @@ def gunicorn_server(tmp_path: Path) -> Iterator[LiveServer]:
     database_url = f"sqlite:///{tmp_path / 'gunicorn.sqlite3'}"
     env = child_env(DATABASE_URL=database_url, PRICE_SOURCE="simulated", REDIS_URL=None)
     assert run_manage("migrate", "--noinput", env=env).returncode == 0
-    log = (tmp_path / "gunicorn.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "cryptovault.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
     url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "gunicorn.log"
     try:
-        deadline = time.monotonic() + 30
-        while not alive(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "gunicorn.log").read_text())
-            time.sleep(0.2)
-        yield LiveServer(url, "127.0.0.1", port, database_url, process)
+        with served(
+            gunicorn_command(port, "--workers", "1"), url=url, env=env, log_path=log_path
+        ) as process:
+            yield LiveServer(url, "127.0.0.1", port, database_url, process)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
         # A worker that died (SIGSEGV) is restarted by the arbiter: the log says so.
-        assert "Worker (pid" not in (tmp_path / "gunicorn.log").read_text()
+        assert "Worker (pid" not in log_path.read_text()
 
 
 @pytest.mark.timeout(120)
