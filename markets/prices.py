@@ -208,21 +208,10 @@ def sparklines() -> dict[str, list[float]]:
 def _money(value: Any) -> str | None:
     """A number from CoinGecko or a tick as the board shows it: plain notation, the
     significant digits to 18 places and at least 8 (``"64250.12000000"``,
-    ``"0.000000001206"``), never ``"1.2E-9"`` and never a tiny price rounded to 0.
-
-    A Decimal or a string (JSON read with ``parse_float=Decimal``) is taken as it is; a
-    float goes through its shortest text (``repr``), which is the JSON's own digits up
-    to 15 significant ones.
-    """
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value))
-    except ArithmeticError:
-        return None
-    if not number.is_finite():
-        return None
-    return price_text(number)
+    ``"0.000000001206"``), never ``"1.2E-9"`` and never a tiny price rounded to 0;
+    None for anything that is no finite number (read by ``coingecko.number``)."""
+    amount = number(value)
+    return None if amount is None else price_text(amount)
 
 
 def _row(coin: Coin, **fields: Any) -> dict[str, Any]:
@@ -263,8 +252,8 @@ def _board_from_upstream(
             "image": image or coin.image_url,
             "price_usd": price,
             "change_24h_pct": _change_pct(row.get("price_change_percentage_24h")),
-            "market_cap": _money(number(row.get("market_cap"))),
-            "volume_24h": _money(number(row.get("total_volume"))),
+            "market_cap": _money(row.get("market_cap")),
+            "volume_24h": _money(row.get("total_volume")),
             "last_updated": updated.isoformat(),
             "sparkline_7d": _sparkline(row.get("sparkline_in_7d")),
         }
