@@ -22,15 +22,15 @@ from cryptovault.limits import RateLimited
 from markets.selectors import coin_price_latest
 from trading import selectors, services
 from trading.forms import OrderForm, TransactionFilterForm
+from trading.templatetags.money import usd
 
 
 def _dollars(value: Decimal | None) -> str:
-    """Dollars to the cent; under a cent, every digit ("$0.000000001206", not "$0.00")."""
-    if value is None:
-        return "—"
-    if 0 < abs(value) < Decimal("0.01"):
+    """Dollars to the cent (the ``usd`` filter); under a cent, every digit
+    ("$0.000000001206", not "$0.00")."""
+    if value is not None and 0 < abs(value) < Decimal("0.01"):
         return f"${value.normalize():f}"
-    return f"${value:,.2f}"
+    return usd(value)
 
 
 def _back(request: HttpRequest, default: str) -> str:
