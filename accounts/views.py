@@ -175,12 +175,15 @@ def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = Non
     return admin.site.login(request, extra_context)
 
 
+# The admin's own password change, wrapped as the admin wraps it (logged-in staff only).
+_admin_password_change = admin.site.admin_view(admin.site.password_change, cacheable=True)
+
+
 @limit("password_change")
 def admin_password_change(request: HttpRequest) -> HttpResponse:
     """The admin's own password change, under the password-change rate limit of the
-    account page. ``admin_view`` keeps it for logged-in staff, as the admin does."""
-    view = admin.site.admin_view(admin.site.password_change, cacheable=True)
-    return view(request)
+    account page."""
+    return _admin_password_change(request)
 
 
 class ForgotPasswordView(ServiceFormView):
