@@ -17,7 +17,6 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
-from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -48,11 +47,6 @@ class DomainError(Exception):
         self.field = field
         if status_code is not None:
             self.status_code = status_code
-
-
-class RateLimitExceeded(exceptions.Throttled):
-    default_detail = "Too many requests. Try again later."
-    default_code = "rate_limited"
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -89,9 +83,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         if retry_after is not None:
             refused["Retry-After"] = str(retry_after)
         return refused
-    if isinstance(exc, Ratelimited):
-        exc = RateLimitExceeded(wait=RATE_LIMIT_RETRY_AFTER_SECONDS)
-    elif isinstance(exc, RequestDataTooBig):
+    if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, DATABASE_LOST):
         logger.warning("Database connection lost during an API request: %s", exc)
@@ -156,8 +148,6 @@ def payload_too_large(request: HttpRequest) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if isinstance(exception, Ratelimited):
-        return ratelimited(request, exception)
     if _is_api(request):
         return JsonResponse(
             error_body("You do not have permission to do this.", "permission_denied"), status=403
@@ -173,29 +163,27 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     # Django calls this inside its ``except`` block: the error is still at hand.
-    if isinstance(sys.exc_info()[1], DATABASE_LOST):
-        if _is_api(request):
-            return database_unavailable_response(JsonResponse)
-        html = loader.get_template("500.html").render({"request_id": current_request_id()})
-        page = HttpResponse(html, status=503)
-        page["Retry-After"] = "1"
-        return page
+    lost = isinstance(sys.exc_info()[1], DATABASE_LOST)
     if _is_api(request):
+        if lost:
+            return database_unavailable_response(JsonResponse)
         return JsonResponse(error_body("Internal server error.", "server_error"), status=500)
     # Rendered without the request's context processors: whatever broke (the
     # database, say) must not break the error page too.
     html = loader.get_template("500.html").render({"request_id": current_request_id()})
-    return HttpResponse(html, status=500)
+    page = HttpResponse(html, status=503 if lost else 500)
+    if lost:
+        page["Retry-After"] = "1"
+    return page
 
 
-def ratelimited(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """429 with ``Retry-After``: the seconds left in the window when the limit knows them
-    (``cryptovault.limits.RateLimited``), else a minute."""
-    retry_after = getattr(exception, "retry_after", None) or RATE_LIMIT_RETRY_AFTER_SECONDS
+def ratelimited(request: HttpRequest, exception: DomainError) -> HttpResponse:
+    """429 with ``Retry-After``, the seconds left in the window, for a limit reached
+    outside DRF (``cryptovault.limits.RateLimited``, raised in a page view)."""
+    retry_after = getattr(exception, "retry_after", RATE_LIMIT_RETRY_AFTER_SECONDS)
     if _is_api(request):
         response: HttpResponse = JsonResponse(
-            error_body(RateLimitExceeded.default_detail, RateLimitExceeded.default_code),
-            status=429,
+            error_body(exception.message, exception.code), status=429
         )
     else:
         response = _page(request, 429, retry_after=retry_after)

@@ -290,7 +290,6 @@ PROCESS_CACHE: dict[str, Any] = {
 }
 CACHES["process"] = PROCESS_CACHE
 
-RATELIMIT_VIEW = "cryptovault.errors.ratelimited"
 RATELIMIT_USE_CACHE = "ratelimit"
 # A counter store that cannot answer refuses (429). With Redis, the fallback above
 # always answers, so this only matters if the local counters themselves failed.

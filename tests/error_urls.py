@@ -4,7 +4,6 @@ from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.utils.decorators import method_decorator
-from django_ratelimit.decorators import ratelimit
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -12,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cryptovault.errors import DomainError
+from cryptovault.limits import limited
 from cryptovault.urls import handler400, handler403, handler404, handler500  # noqa: F401
 from cryptovault.urls import urlpatterns as project_urlpatterns
 
@@ -46,7 +46,7 @@ class DomainErrorApi(APIView):
 class LimitedApi(APIView):
     permission_classes = [AllowAny]
 
-    @method_decorator(ratelimit(key="ip", rate="2/m", block=True))
+    @method_decorator(limited("test:api", "2/m", methods=("GET",)))
     def get(self, request: Request) -> Response:
         return Response({"ok": True})
 
@@ -68,7 +68,7 @@ def suspicious_page(request: HttpRequest) -> HttpResponse:
     raise SuspiciousOperation("bad")
 
 
-@ratelimit(key="ip", rate="2/m", block=True)
+@limited("test:page", "2/m", methods=("GET",))
 def limited_page(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok")
 
