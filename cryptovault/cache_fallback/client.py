@@ -1,34 +1,15 @@
-"""Redis with a way out: the cache keeps answering while Redis is away (SPEC §6).
+"""The django-redis client class that answers from local memory while Redis is down.
 
-A django-redis client class (``OPTIONS["CLIENT_CLASS"]``) for the ``default`` and
-``ratelimit`` caches. While Redis answers, every call goes to it unchanged: shared by
-every process, atomic counters. When a call cannot reach it (refused, timed out, or
-Redis answering that it cannot serve), Redis is marked down for
-``FALLBACK_RETRY_SECONDS`` and this process answers from a local-memory cache
-meanwhile, so prices, single-flight locks, rate-limit and lockout counters keep
-working, per process. When the pause is over ONE call tries Redis again (the others
-keep to the local cache, so a dead Redis costs one connect timeout per pause, not
-one per request); its success ends the outage and the local copies are dropped.
-One warning on the way down and one on the way back up, per process.
-
-Why a client class and not a backend of our own: django-ratelimit's system check
-trusts ``django_redis.cache.RedisCache`` and warns about any other backend. The
-backend here IS django-redis, shared and atomic whenever Redis answers; only during
-an outage are the counters per process, which the SPEC prefers to refusing every
-client (django-ratelimit fails closed when its counters cannot answer). Counting
-locally keeps ``RATELIMIT_FAIL_OPEN = False`` meaningful: nothing fails open.
+Settings name it as ``cryptovault.cache_fallback.FallbackClient`` (the package
+re-exports it); whether Redis is up is the breaker's business (``.breaker``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from django.core.cache import BaseCache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -37,9 +18,8 @@ from django_redis.client import DefaultClient
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
-logger = logging.getLogger(__name__)
+from cryptovault.cache_fallback.breaker import DEFAULT_RETRY_SECONDS, Outage, breaker_for
 
-DEFAULT_RETRY_SECONDS = 5.0
 # The local cache holds every counter of the outage: room for many clients' IPs.
 LOCAL_MAX_ENTRIES = 10_000
 # django-redis wraps connection errors, timeouts and Redis's own refusals (LOADING,
@@ -48,130 +28,6 @@ LOCAL_MAX_ENTRIES = 10_000
 UNAVAILABLE: tuple[type[Exception], ...] = (ConnectionInterrupted, RedisError, OSError)
 
 T = TypeVar("T")
-
-
-def redis_name(location: str) -> str:
-    """The server as logs may show it: scheme, host, port and database, never a password."""
-    first = location.split(",")[0]
-    parts = urlsplit(first)
-    host = parts.hostname or parts.path or "?"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme or 'redis'}://{host}{port}{parts.path if parts.hostname else ''}"
-
-
-def _describe(error: BaseException) -> str:
-    cause = error.__cause__ if isinstance(error, ConnectionInterrupted) else None
-    error = cause or error
-    return f"{error.__class__.__name__}: {error}"
-
-
-@dataclass(frozen=True)
-class Outage:
-    """Redis is away: since when (epoch seconds), why, and how often it is tried again."""
-
-    server: str
-    since: float
-    error: str
-    retry_seconds: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "error": f"Redis unreachable ({self.error}); serving from a process-local cache",
-            "down_seconds": round(time.time() - self.since, 1),
-            "retry_seconds": self.retry_seconds,
-        }
-
-
-class RedisBreaker:
-    """One Redis server's state in this process, shared by every cache (and thread) using it.
-
-    Closed (Redis up): every call goes to Redis. Open (Redis down): calls answer
-    locally; once per ``retry_seconds`` one call is let through to try Redis again.
-    """
-
-    def __init__(self, location: str, retry_seconds: float) -> None:
-        self.server = redis_name(location)
-        self.retry_seconds = retry_seconds
-        self._lock = threading.Lock()
-        self._down_since: float | None = None  # epoch seconds, for reports
-        self._down_at: float = 0.0  # monotonic, to ignore calls older than the outage
-        self._retry_at: float = 0.0
-        self._error = ""
-        self._local_caches: set[str] = set()
-
-    def outage(self) -> Outage | None:
-        since = self._down_since
-        if since is None:
-            return None
-        return Outage(self.server, since, self._error, self.retry_seconds)
-
-    def local_cache_add(self, name: str) -> None:
-        """A local cache that stands in for this server: emptied when it comes back."""
-        with self._lock:
-            self._local_caches.add(name)
-
-    def allows_call(self) -> bool:
-        """True when this call should go to Redis: always while it is up; while it is
-        down, one call per ``retry_seconds`` (it tells whether Redis is back)."""
-        if self._down_since is None:
-            return True
-        with self._lock:
-            if self._down_since is None:
-                return True
-            now = time.monotonic()
-            if now < self._retry_at:
-                return False
-            self._retry_at = now + self.retry_seconds
-            return True
-
-    def failure_record(self, error: BaseException) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self._retry_at = now + self.retry_seconds
-            if self._down_since is not None:
-                return
-            self._down_since, self._down_at = time.time(), now
-            self._error = _describe(error)
-        logger.warning(
-            "Redis at %s is unreachable (%s): serving from a process-local cache, rate "
-            "limits on per-process counters; trying Redis again every %gs",
-            self.server,
-            self._error,
-            self.retry_seconds,
-        )
-
-    def success_record(self, started: float) -> None:
-        """A call that began at ``started`` (monotonic) was answered by Redis."""
-        if self._down_since is None:
-            return
-        with self._lock:
-            # A call that began before the outage was noticed proves nothing.
-            if self._down_since is None or started < self._down_at:
-                return
-            lasted = time.time() - self._down_since
-            self._down_since = None
-            stale = list(self._local_caches)
-        for name in stale:  # the next outage must not resurrect this one's counters
-            LocMemCache(name, {}).clear()
-        logger.warning(
-            "Redis at %s is back after %.0fs: cache and rate limits are shared again",
-            self.server,
-            lasted,
-        )
-
-
-_breakers: dict[str, RedisBreaker] = {}
-_breakers_lock = threading.Lock()
-
-
-def breaker_for(location: str, retry_seconds: float = DEFAULT_RETRY_SECONDS) -> RedisBreaker:
-    """The breaker of the server at ``location``: one per server and process, so an
-    outage noticed by one cache spares the others their own timeout."""
-    with _breakers_lock:
-        breaker = _breakers.get(location)
-        if breaker is None:
-            breaker = _breakers[location] = RedisBreaker(location, retry_seconds)
-        return breaker
 
 
 def cache_outage(cache: BaseCache) -> Outage | None:
