@@ -1,10 +1,16 @@
-"""CryptoVault settings: one module, driven by the environment (SPEC §1).
+"""CryptoVault settings, driven by the environment (SPEC §1).
 
 With no variables set this is the embedded default: SQLite file, local-memory
 cache, in-memory channel layer, DEBUG on and the dev outbox for email. Setting
 ``DATABASE_URL`` and ``REDIS_URL`` (and turning DEBUG off) gives production.
 Every variable is documented in ``.env.example``. A malformed value stops
 start-up with one line naming the variable (see ``cryptovault.config``).
+
+This module reads every environment variable and binds every setting, so one file
+answers "what is configurable, and where is X set". The long values are built by
+modules cut by job: ``settings_apps`` (apps, middleware, templates),
+``settings_storage`` (database, caches, channel layer), ``settings_security``
+(passwords, CSP), ``settings_api`` (DRF, JWT, OpenAPI) and ``settings_logging``.
 """
 
 from __future__ import annotations
@@ -12,13 +18,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import sys
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-from csp.constants import NONCE, NONE, SELF
-
+from cryptovault import (
+    settings_api,
+    settings_apps,
+    settings_logging,
+    settings_security,
+    settings_storage,
+)
 from cryptovault.config import Config, ConfigError, abort
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -155,160 +164,40 @@ PRICE_QUANTUM = Decimal(1).scaleb(-PRICE_DECIMAL_PLACES)  # Decimal("1E-18")
 
 API_VERSION = "1"
 
-# --- Applications -------------------------------------------------------------
-# daphne's app gives `runserver` its ASGI version (HTTP and websockets in one dev
-# process). It loads Twisted (~40 MB of memory) on import, which the production
-# processes (gunicorn and uvicorn, see the Procfile) never use: only runserver has it.
-DEV_SERVER = sys.argv[1:2] == ["runserver"]
-INSTALLED_APPS = [
-    *(["daphne"] if DEV_SERVER else []),
-    "django.contrib.admin",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
-    "django.contrib.humanize",
-    "channels",
-    "rest_framework",
-    "rest_framework_simplejwt.token_blacklist",
-    "drf_spectacular",
-    "drf_spectacular_sidecar",
-    "django_ratelimit",
-    "csp",
-    "anymail",
-    "accounts",
-    "markets",
-    "trading",
-    "chains",
-]
-
-MIDDLEWARE = [
-    # First, so that every response (redirects and errors included) carries the id.
-    "cryptovault.middleware.RequestContextMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "cryptovault.middleware.RateLimitedMiddleware",
-    "cryptovault.middleware.SyncChainMiddleware",  # last: see its docstring
-]
-
+# --- Applications (built in cryptovault/settings_apps.py) ----------------------
+DEV_SERVER = sys.argv[1:2] == ["runserver"]  # only runserver loads daphne's app
+INSTALLED_APPS = settings_apps.installed_apps(dev_server=DEV_SERVER)
+MIDDLEWARE = settings_apps.MIDDLEWARE
 ROOT_URLCONF = "cryptovault.urls"
 WSGI_APPLICATION = "cryptovault.wsgi.application"
 ASGI_APPLICATION = "cryptovault.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-TEMPLATES = [
-    {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-            ],
-        },
-    },
-]
+TEMPLATES = settings_apps.templates(base_dir=BASE_DIR)
 
-# --- Database -----------------------------------------------------------------
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] in ("django.db.backends.sqlite3", "cryptovault.db.sqlite3"):
-    # Django's SQLite keeps a decimal as a float (15 digits); ours keeps it exact as text
-    # (cryptovault/db/sqlite3/base.py says how).
-    DATABASES["default"]["ENGINE"] = "cryptovault.db.sqlite3"
-    VAR_DIR.mkdir(exist_ok=True)
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = 60
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
-
-# --- Cache and channel layer ------------------------------------------------
+# --- Database, cache and channel layer (built in cryptovault/settings_storage.py) --
+DATABASES["default"] = settings_storage.database_tuned(DATABASES["default"], var_dir=VAR_DIR)
 if REDIS_URL:
-    # django-redis with our client class (cryptovault.cache_fallback): when Redis is
-    # down, both caches answer from process-local memory and Redis is tried again
-    # every FALLBACK_RETRY_SECONDS, so prices, rate limits and the login lockout keep
-    # working (per process, logged once) and come back to Redis by themselves
-    # (SPEC §6). The backend stays django-redis's: shared and atomic while Redis is up.
-    REDIS_CACHE_OPTIONS: dict[str, Any] = {
-        "CLIENT_CLASS": "cryptovault.cache_fallback.FallbackClient",
-        "FALLBACK_RETRY_SECONDS": 5,
-        "SOCKET_CONNECT_TIMEOUT": 1,
-        "SOCKET_TIMEOUT": 2,
-    }
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "cv",
-            "OPTIONS": REDIS_CACHE_OPTIONS,
-        },
-        # Rate-limit and lockout counters: on Redis, or counted per process during an
-        # outage (never a 429 that no client earned, never a limit that fails open).
-        "ratelimit": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "cv:rl",
-            "OPTIONS": {**REDIS_CACHE_OPTIONS, "SOCKET_TIMEOUT": 1},
-        },
-    }
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "cv:channels"},
-        }
-    }
+    CACHES = settings_storage.redis_caches(REDIS_URL)
+    CHANNEL_LAYERS = settings_storage.redis_channel_layers(REDIS_URL)
 else:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "ratelimit": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "ratelimit",
-        },
-    }
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = settings_storage.local_caches()
+    CHANNEL_LAYERS = settings_storage.LOCAL_CHANNEL_LAYERS
     # One process in the embedded mode (DEBUG on: production refuses to start without
     # REDIS_URL), so a local-memory cache does hold the rate-limit counters.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
-
-# Per-process memo in front of the shared cache for the hottest read (the price
-# board): a second at most, so every process still follows the shared value.
-PROCESS_CACHE: dict[str, Any] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "process",
-    "TIMEOUT": 1,
-}
+PROCESS_CACHE = settings_storage.PROCESS_CACHE
 CACHES["process"] = PROCESS_CACHE
 
 RATELIMIT_USE_CACHE = "ratelimit"
-# A counter store that cannot answer refuses (429). With Redis, the fallback above
+# A counter store that cannot answer refuses (429). With Redis, the fallback client
 # always answers, so this only matters if the local counters themselves failed.
 RATELIMIT_FAIL_OPEN = False
 
 # --- Auth ---------------------------------------------------------------------
-PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
-    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-]
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 12},
-    },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "accounts.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
-]
+PASSWORD_HASHERS = settings_security.PASSWORD_HASHERS
+AUTH_PASSWORD_VALIDATORS = settings_security.AUTH_PASSWORD_VALIDATORS
 # A session's sockets re-check it this often and close once it has ended (OWASP's
 # websocket cheat sheet: revalidate long-lived sockets; security.md W2).
 WS_SESSION_RECHECK_SECONDS = 30
@@ -361,21 +250,7 @@ if TRUSTED_PROXY_COUNT:
     # Behind a TLS-terminating proxy that we trust to set the scheme.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-COINGECKO_IMAGE_HOSTS = ["https://coin-images.coingecko.com", "https://assets.coingecko.com"]
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF, NONCE],
-        "style-src": [SELF],
-        "img-src": [SELF, "data:", *COINGECKO_IMAGE_HOSTS],
-        "font-src": [SELF],
-        "connect-src": [SELF],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-    }
-}
+CONTENT_SECURITY_POLICY = settings_security.CONTENT_SECURITY_POLICY
 
 # --- Email ----------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = f"{EMAIL_FROM_NAME} <{EMAIL_FROM}>"
@@ -402,75 +277,10 @@ ANYMAIL = {
     },
 }
 
-# --- API ------------------------------------------------------------------------
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.authentication.RevocableJWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": [
-        "cryptovault.parsers.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
-    "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
-    ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "cryptovault.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "cryptovault.errors.api_exception_handler",
-    "COERCE_DECIMAL_TO_STRING": True,
-}
-SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
-    "ROTATE_REFRESH_TOKENS": True,
-    "BLACKLIST_AFTER_ROTATION": True,
-    "ALGORITHM": "HS256",
-    "SIGNING_KEY": JWT_SIGNING_KEY,
-    "UPDATE_LAST_LOGIN": True,
-    # Access tokens carry a hash of the password hash: a password change kills them.
-    "CHECK_REVOKE_TOKEN": True,
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "CryptoVault API",
-    "DESCRIPTION": "Paper trading of crypto with live prices, portfolio and on-chain wallets.",
-    "VERSION": API_VERSION,
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-}
+# --- API (built in cryptovault/settings_api.py) ---------------------------------
+REST_FRAMEWORK = settings_api.REST_FRAMEWORK
+SIMPLE_JWT = settings_api.simple_jwt(signing_key=JWT_SIGNING_KEY)
+SPECTACULAR_SETTINGS = settings_api.spectacular(version=API_VERSION)
 
 # --- Logging: JSON lines in production, readable text in DEBUG -----------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "cryptovault.logging.RequestIdFilter"}},
-    "formatters": {
-        "json": {"()": "cryptovault.logging.JsonFormatter"},
-        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "filters": ["request_id"],
-            "formatter": "text" if DEBUG else "json",
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # Our access log replaces Django's per-request warnings in production.
-        "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING" if not DEBUG else "INFO"},
-    },
-}
-
-# --- trading (issue 5) ---
-if DATABASES["default"]["ENGINE"] == "cryptovault.db.sqlite3":
-    # Writers take SQLite's lock at BEGIN, so a transaction that reads balances and
-    # then writes them can never be overtaken (SQLite has no SELECT ... FOR UPDATE).
-    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+LOGGING = settings_logging.logging_config(debug=DEBUG, level=LOG_LEVEL)
