@@ -1,13 +1,20 @@
-"""Project-wide pytest setup.
+"""Project-wide pytest setup, and the fixtures every app's tests share.
 
 Browser tests (tests/e2e) run in their own pytest invocation (`make test` does
 both): the sync Playwright API runs an event loop that would break async tests
 collected after it. They are collected only when CRYPTOVAULT_E2E=1.
+
+Test data comes from the factories in each app's tests/factories.py; the fixtures
+here are the few objects most tests start from, built with them.
 """
 
+import importlib
 import os
 
 import pytest
+
+from accounts.models import User
+from accounts.tests.factories import StaffUserFactory, UserFactory
 
 collect_ignore = [] if os.environ.get("CRYPTOVAULT_E2E") == "1" else ["tests/e2e"]
 
@@ -60,3 +67,23 @@ async def close_executor_connections():
     from django.db import connections
 
     await database_sync_to_async(connections.close_all)()
+
+
+@pytest.fixture
+def user(db) -> User:
+    """Ada, verified, logging in as ada@example.com with the factories' PASSWORD."""
+    return UserFactory.create(email="ada@example.com", name="Ada")
+
+
+@pytest.fixture
+def staff_user(db) -> User:
+    """An operator (staff and superuser) logging in as ops@example.com with PASSWORD."""
+    return StaffUserFactory.create(email="ops@example.com")
+
+
+@pytest.fixture
+def tracked_coins(transactional_db):
+    """The ten seeded coins, restored for transactional tests (a flush removes them)."""
+    from django.apps import apps
+
+    importlib.import_module("markets.migrations.0002_seed_coins").seed(apps, None)

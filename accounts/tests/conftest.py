@@ -6,26 +6,16 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import User
 from cryptovault import tasks
 
-PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
 
 
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()
-
-
-@pytest.fixture
-def verified_user(db) -> User:
-    return User.objects.create_user(
-        email="ada@example.com", password=PASSWORD, name="Ada", email_verified_at=timezone.now()
-    )
 
 
 def last_email(to: str) -> mail.EmailMultiAlternatives:

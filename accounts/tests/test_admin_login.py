@@ -8,18 +8,13 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import AuditEvent, User
-from accounts.tests.conftest import PASSWORD
+from accounts.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ADMIN_LOGIN = "/admin/login/"
 STAFF_ONLY = "Please enter the correct email address and password for a staff account."
 LOCKED = "Too many wrong passwords for this account. Try again in 15 minutes."
-
-
-@pytest.fixture
-def operator(db) -> User:
-    return User.objects.create_superuser(email="ops@example.com", password=PASSWORD)
 
 
 def admin_login(client: Client, email: str, password: str, **headers: Any):
@@ -36,16 +31,16 @@ def site_login(api, email: str, password: str):
     return api.post("/api/auth/login", {"email": email, "password": password}, format="json")
 
 
-def test_an_operator_logs_in_and_the_login_is_audited(client, operator):
+def test_an_operator_logs_in_and_the_login_is_audited(client, staff_user):
     response = admin_login(client, "OPS@example.com", PASSWORD)
 
     assert response.status_code == 302 and response["Location"] == "/admin/"
     assert in_admin(client)
-    assert AuditEvent.objects.filter(action="login", user=operator, data__door="admin").exists()
+    assert AuditEvent.objects.filter(action="login", user=staff_user, data__door="admin").exists()
 
 
 def test_fifteen_wrong_passwords_then_the_right_one_is_refused_and_audited(
-    client, operator, settings
+    client, staff_user, settings
 ):
     # Given 15 wrong passwords, each from its own address (so no per-IP limit answers)
     settings.TRUSTED_PROXY_COUNT = 1
@@ -72,7 +67,7 @@ def test_fifteen_wrong_passwords_then_the_right_one_is_refused_and_audited(
     assert not AuditEvent.objects.filter(action="login").exists()
 
 
-def test_eleven_quick_admin_logins_from_one_ip_get_429(client, operator):
+def test_eleven_quick_admin_logins_from_one_ip_get_429(client, staff_user):
     for n in range(10):
         assert admin_login(client, f"guess{n}@example.com", "whatever it is").status_code == 200
 
@@ -83,14 +78,14 @@ def test_eleven_quick_admin_logins_from_one_ip_get_429(client, operator):
     assert not in_admin(client)
 
 
-def test_the_admin_and_the_site_share_the_login_allowance_per_ip(client, api, operator):
+def test_the_admin_and_the_site_share_the_login_allowance_per_ip(client, api, staff_user):
     for n in range(10):
         site_login(api, f"guess{n}@example.com", "whatever it is")
 
     assert admin_login(client, "ops@example.com", PASSWORD).status_code == 429
 
 
-def test_admin_failures_lock_the_site_login(client, api, operator):
+def test_admin_failures_lock_the_site_login(client, api, staff_user):
     for _ in range(5):
         admin_login(client, "ops@example.com", "not the password")
 
@@ -100,7 +95,7 @@ def test_admin_failures_lock_the_site_login(client, api, operator):
     assert response.json()["code"] == "account_locked"
 
 
-def test_site_failures_lock_the_admin_login(client, api, operator):
+def test_site_failures_lock_the_admin_login(client, api, staff_user):
     for _ in range(5):
         assert site_login(api, "ops@example.com", "not the password").status_code == 401
 
@@ -110,7 +105,7 @@ def test_site_failures_lock_the_admin_login(client, api, operator):
     assert not in_admin(client)
 
 
-def test_a_verified_user_who_is_not_staff_cannot_enter_and_it_counts(client, verified_user):
+def test_a_verified_user_who_is_not_staff_cannot_enter_and_it_counts(client, user):
     response = admin_login(client, "ada@example.com", PASSWORD)
 
     assert response.status_code == 200
@@ -122,7 +117,7 @@ def test_a_verified_user_who_is_not_staff_cannot_enter_and_it_counts(client, ver
     ).exists()
 
 
-def test_a_wrong_password_and_a_non_staff_account_look_the_same(client, verified_user):
+def test_a_wrong_password_and_a_non_staff_account_look_the_same(client, user):
     not_staff = admin_login(client, "ada@example.com", PASSWORD)
     wrong = admin_login(client, "ada@example.com", "not the password")
 
@@ -131,7 +126,7 @@ def test_a_wrong_password_and_a_non_staff_account_look_the_same(client, verified
 
 
 def test_an_unverified_staff_account_is_asked_to_verify_first(client):
-    User.objects.create_user(email="new-ops@example.com", password=PASSWORD, is_staff=True)
+    UserFactory.create(email="new-ops@example.com", is_staff=True, unverified=True)
 
     response = admin_login(client, "new-ops@example.com", PASSWORD)
 
@@ -140,8 +135,8 @@ def test_an_unverified_staff_account_is_asked_to_verify_first(client):
     assert AuditEvent.objects.filter(action="login_unverified", data__door="admin").exists()
 
 
-def test_an_inactive_operator_cannot_enter(client, operator):
-    User.objects.filter(pk=operator.pk).update(is_active=False)
+def test_an_inactive_operator_cannot_enter(client, staff_user):
+    User.objects.filter(pk=staff_user.pk).update(is_active=False)
 
     response = admin_login(client, "ops@example.com", PASSWORD)
 
@@ -149,7 +144,7 @@ def test_an_inactive_operator_cannot_enter(client, operator):
     assert not in_admin(client)
 
 
-def test_the_admin_login_still_needs_a_csrf_token(operator):
+def test_the_admin_login_still_needs_a_csrf_token(staff_user):
     browser = Client(enforce_csrf_checks=True)
 
     response = admin_login(browser, "ops@example.com", PASSWORD)
@@ -158,7 +153,7 @@ def test_the_admin_login_still_needs_a_csrf_token(operator):
     assert not in_admin(browser)
 
 
-def test_the_admin_login_page_works_with_a_csrf_token(operator):
+def test_the_admin_login_page_works_with_a_csrf_token(staff_user):
     browser = Client(enforce_csrf_checks=True)
     page = browser.get(ADMIN_LOGIN)
     assert page.status_code == 200
@@ -174,12 +169,12 @@ def test_the_admin_login_page_works_with_a_csrf_token(operator):
 
     assert response.status_code == 302
     assert in_admin(browser)
-    operator.refresh_from_db()
-    assert operator.last_login is not None and operator.last_login <= timezone.now()
+    staff_user.refresh_from_db()
+    assert staff_user.last_login is not None and staff_user.last_login <= timezone.now()
 
 
-def test_the_admin_password_change_is_limited_like_the_account_page(client, operator):
-    client.force_login(operator)
+def test_the_admin_password_change_is_limited_like_the_account_page(client, staff_user):
+    client.force_login(staff_user)
     wrong = {"old_password": "not it at all", "new_password1": "x" * 16, "new_password2": "x" * 16}
     for _ in range(10):
         assert client.post("/admin/password_change/", wrong).status_code == 200  # form error
@@ -191,9 +186,7 @@ def test_the_admin_password_change_is_limited_like_the_account_page(client, oper
 
 
 def test_the_admin_password_change_is_still_for_staff_only(client, db):
-    visitor = User.objects.create_user(
-        email="v@example.com", password=PASSWORD, email_verified_at=timezone.now()
-    )
+    visitor = UserFactory.create(email="v@example.com")
     client.force_login(visitor)
 
     response = client.get("/admin/password_change/")

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_forgot_password_runs_in_a_job_that_keeps_the_request_id_and_ip(
-    api, verified_user, settings, background_jobs
+    api, user, settings, background_jobs
 ):
     settings.TRUSTED_PROXY_COUNT = 1
 
@@ -42,7 +42,7 @@ def test_forgot_password_runs_in_a_job_that_keeps_the_request_id_and_ip(
     assert background_jobs.threads and "MainThread" not in background_jobs.threads
     request_id = response["X-Request-ID"]
     event = AuditEvent.objects.get(action="password_reset_requested")
-    assert (event.user, event.ip, event.request_id) == (verified_user, "203.0.113.9", request_id)
+    assert (event.user, event.ip, event.request_id) == (user, "203.0.113.9", request_id)
     assert link_in(last_email("ada@example.com"), "/accounts/password/reset/")
     assert SentEmail.objects.get(kind="password_reset").request_id == request_id
 

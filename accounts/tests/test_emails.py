@@ -10,7 +10,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from accounts.models import SentEmail, User
-from accounts.tests.conftest import PASSWORD
+from accounts.tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

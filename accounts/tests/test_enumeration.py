@@ -16,7 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import AuditEvent, EmailVerification, PasswordResetToken, User
-from accounts.tests.conftest import PASSWORD, code_in, last_email
+from accounts.tests.conftest import code_in, last_email
+from accounts.tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,7 +33,7 @@ def _no_rate_limits(settings):
 
 
 @pytest.fixture
-def pending_code(api, verified_user) -> str:
+def pending_code(api, user) -> str:
     """A verified account (ada), a pending sign-up (new) with its live code, no one else."""
     api.post("/api/auth/signup", {"email": PENDING, "password": PASSWORD}, format="json")
     code = code_in(last_email(PENDING))

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import AuditEvent, User
-from accounts.tests.conftest import PASSWORD
+from accounts.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -15,13 +15,13 @@ def login(api, email="ada@example.com", password=PASSWORD):
     return api.post("/api/auth/login", {"email": email, "password": password}, format="json")
 
 
-def test_login_returns_tokens_and_the_user(api, verified_user):
+def test_login_returns_tokens_and_the_user(api, user):
     response = login(api)
 
     assert response.status_code == 200
     body = response.json()
     assert body["user"] == {
-        "id": verified_user.id,
+        "id": user.id,
         "email": "ada@example.com",
         "name": "Ada",
         "email_verified": True,
@@ -32,7 +32,7 @@ def test_login_returns_tokens_and_the_user(api, verified_user):
     assert claims["exp"] - claims["iat"] == 15 * 60
     refresh = jwt.decode(body["refresh"], settings.JWT_SIGNING_KEY, algorithms=["HS256"])
     assert refresh["exp"] - refresh["iat"] == 7 * 24 * 3600
-    assert AuditEvent.objects.filter(action="login", user=verified_user).exists()
+    assert AuditEvent.objects.filter(action="login", user=user).exists()
 
 
 def test_jwt_key_is_its_own():
@@ -41,7 +41,7 @@ def test_jwt_key_is_its_own():
     assert "rest_framework_simplejwt.token_blacklist" in settings.INSTALLED_APPS
 
 
-def test_wrong_password_and_unknown_email_answer_alike(api, verified_user):
+def test_wrong_password_and_unknown_email_answer_alike(api, user):
     wrong = login(api, password="not the password")
     unknown = login(api, email="nobody@example.com")
 
@@ -53,7 +53,7 @@ def test_wrong_password_and_unknown_email_answer_alike(api, verified_user):
 
 
 def test_unverified_login_is_refused(api):
-    User.objects.create_user(email="new@example.com", password=PASSWORD)
+    UserFactory.create(email="new@example.com", unverified=True)
 
     response = login(api, email="new@example.com")
 
@@ -61,14 +61,14 @@ def test_unverified_login_is_refused(api):
     assert response.json()["code"] == "email_not_verified"
 
 
-def test_inactive_users_cannot_log_in(api, verified_user):
-    verified_user.is_active = False
-    verified_user.save()
+def test_inactive_users_cannot_log_in(api, user):
+    user.is_active = False
+    user.save()
 
     assert login(api).json()["code"] == "invalid_credentials"
 
 
-def test_repeated_failures_lock_the_account_even_with_the_right_password(api, verified_user):
+def test_repeated_failures_lock_the_account_even_with_the_right_password(api, user):
     for _ in range(5):
         assert login(api, password="wrong password!").status_code == 401
 
@@ -79,7 +79,7 @@ def test_repeated_failures_lock_the_account_even_with_the_right_password(api, ve
     assert AuditEvent.objects.filter(action="login_locked_out").exists()
 
 
-def test_lockout_does_not_reveal_whether_an_account_exists(api, verified_user):
+def test_lockout_does_not_reveal_whether_an_account_exists(api, user):
     for email in ("ada@example.com", "nobody@example.com"):
         for _ in range(5):
             login(api, email=email, password="wrong password!")
@@ -92,7 +92,7 @@ def test_lockout_does_not_reveal_whether_an_account_exists(api, verified_user):
     )
 
 
-def test_me_with_the_access_token(api, verified_user):
+def test_me_with_the_access_token(api, user):
     access = login(api).json()["access"]
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
 
@@ -109,13 +109,13 @@ def test_me_needs_authentication(api):
     assert response.json()["code"] == "not_authenticated"
 
 
-def test_me_with_session_login_works_too(client, verified_user):
-    client.force_login(verified_user)
+def test_me_with_session_login_works_too(client, user):
+    client.force_login(user)
 
     assert client.get("/api/auth/me").json()["email"] == "ada@example.com"
 
 
-def test_refresh_rotates_and_the_old_refresh_token_dies(api, verified_user):
+def test_refresh_rotates_and_the_old_refresh_token_dies(api, user):
     first = login(api).json()["refresh"]
 
     rotated = api.post("/api/auth/token/refresh", {"refresh": first}, format="json")
@@ -128,7 +128,7 @@ def test_refresh_rotates_and_the_old_refresh_token_dies(api, verified_user):
     assert reused.json()["code"] == "token_not_valid"
 
 
-def test_logout_revokes_the_refresh_token(api, verified_user):
+def test_logout_revokes_the_refresh_token(api, user):
     refresh = login(api).json()["refresh"]
 
     response = api.post("/api/auth/logout", {"refresh": refresh}, format="json")
@@ -145,9 +145,9 @@ def test_logout_with_a_bad_token_is_401_not_500(api):
     assert response.json()["code"] == "token_not_valid"
 
 
-def test_deactivated_user_loses_refresh_and_access(api, verified_user):
+def test_deactivated_user_loses_refresh_and_access(api, user):
     tokens = login(api).json()
-    User.objects.filter(pk=verified_user.pk).update(is_active=False)
+    User.objects.filter(pk=user.pk).update(is_active=False)
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
 
     assert api.get("/api/auth/me").status_code == 401
@@ -161,10 +161,10 @@ def test_deactivated_user_loses_refresh_and_access(api, verified_user):
 
 
 @pytest.mark.parametrize("algorithm_header", ["none", "HS512"])
-def test_tokens_with_another_algorithm_are_refused(api, verified_user, algorithm_header):
+def test_tokens_with_another_algorithm_are_refused(api, user, algorithm_header):
     claims = {
         "token_type": "access",
-        "user_id": str(verified_user.pk),
+        "user_id": str(user.pk),
         "exp": int(timezone.now().timestamp()) + 600,
         "jti": "x",
     }
@@ -177,7 +177,7 @@ def test_tokens_with_another_algorithm_are_refused(api, verified_user, algorithm
     assert api.get("/api/auth/me").status_code == 401
 
 
-def test_refresh_token_is_not_an_access_token(api, verified_user):
+def test_refresh_token_is_not_an_access_token(api, user):
     refresh = login(api).json()["refresh"]
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {refresh}")
 

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import RevokedToken
-from accounts.tests.conftest import PASSWORD
+from accounts.tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def logout(refresh: str, access: str | None = None) -> int:
     return client.post("/api/auth/logout", {"refresh": refresh}, format="json").status_code
 
 
-def test_the_access_token_dies_with_the_logout(api, verified_user):
+def test_the_access_token_dies_with_the_logout(api, user):
     tokens = login(api)
     assert me(tokens["access"]) == 200
 
@@ -43,7 +43,7 @@ def test_the_access_token_dies_with_the_logout(api, verified_user):
     assert answer.json()["code"] == "token_not_valid"
 
 
-def test_every_access_token_of_the_login_dies_after_rotations(api, verified_user):
+def test_every_access_token_of_the_login_dies_after_rotations(api, user):
     first = login(api)
     rotated = api.post("/api/auth/token/refresh", {"refresh": first["refresh"]}, format="json")
     second = rotated.json()
@@ -55,7 +55,7 @@ def test_every_access_token_of_the_login_dies_after_rotations(api, verified_user
     assert me(second["access"]) == 401
 
 
-def test_another_login_of_the_same_user_stays_signed_in(api, verified_user):
+def test_another_login_of_the_same_user_stays_signed_in(api, user):
     phone, laptop = login(api), login(api)
 
     logout(phone["refresh"])
@@ -64,9 +64,9 @@ def test_another_login_of_the_same_user_stays_signed_in(api, verified_user):
     assert me(laptop["access"]) == 200
 
 
-def test_a_token_without_a_login_id_dies_when_sent_with_the_logout(api, verified_user):
+def test_a_token_without_a_login_id_dies_when_sent_with_the_logout(api, user):
     # Given: tokens minted before login ids existed (no "sid" claim)
-    refresh = RefreshToken.for_user(verified_user)
+    refresh = RefreshToken.for_user(user)
     access = str(refresh.access_token)
     assert me(access) == 200
 
@@ -75,7 +75,7 @@ def test_a_token_without_a_login_id_dies_when_sent_with_the_logout(api, verified
     assert me(access) == 401
 
 
-def test_revocations_are_kept_only_while_a_token_could_live(api, verified_user):
+def test_revocations_are_kept_only_while_a_token_could_live(api, user):
     RevokedToken.objects.create(jti="old", expires_at=timezone.now() - timedelta(seconds=1))
 
     logout(login(api)["refresh"])

@@ -6,6 +6,7 @@ from django.test import RequestFactory
 
 from accounts.admin import UserAdmin
 from accounts.models import User
+from accounts.tests.factories import StaffUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +34,8 @@ def test_passwords_are_hashed_with_argon2():
 
 
 def test_admin_actions_verify_and_deactivate():
-    operator = User.objects.create_superuser(email="ops@example.com", password="operator pass 1")
-    unverified = User.objects.create_user(email="u@example.com", password="x" * 12)
+    operator = StaffUserFactory.create(email="ops@example.com")
+    unverified = UserFactory.create(email="u@example.com", unverified=True)
     request = RequestFactory().post("/admin/accounts/user/")
     request.user = operator
     request._messages = []  # type: ignore[attr-defined]
@@ -53,7 +54,7 @@ def test_admin_actions_verify_and_deactivate():
 
 
 def test_audit_and_email_admin_are_read_only(client):
-    operator = User.objects.create_superuser(email="ops@example.com", password="operator pass 1")
+    operator = StaffUserFactory.create(email="ops@example.com")
     client.force_login(operator)
     from accounts.audit import audit_record
 

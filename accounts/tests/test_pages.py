@@ -6,7 +6,8 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from accounts.tests.conftest import NEW_PASSWORD, PASSWORD, code_in, last_email, link_in
+from accounts.tests.conftest import NEW_PASSWORD, code_in, last_email, link_in
+from accounts.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,7 +77,7 @@ def test_resend_from_the_verify_page(client):
 
 
 def test_login_page_for_unverified_user_points_to_verification(client):
-    User.objects.create_user(email="new@example.com", password=PASSWORD)
+    UserFactory.create(email="new@example.com", unverified=True)
 
     response = client.post("/accounts/login/", {"email": "new@example.com", "password": PASSWORD})
 
@@ -85,7 +86,7 @@ def test_login_page_for_unverified_user_points_to_verification(client):
     assert 'href="/accounts/verify/"' in html
 
 
-def test_login_rotates_the_session_and_respects_a_safe_next(client, verified_user):
+def test_login_rotates_the_session_and_respects_a_safe_next(client, user):
     client.get("/accounts/login/")
     before = client.cookies.get("sessionid")
 
@@ -97,7 +98,7 @@ def test_login_rotates_the_session_and_respects_a_safe_next(client, verified_use
     assert client.cookies["sessionid"].value != (before.value if before else None)
 
 
-def test_login_ignores_an_offsite_next(client, verified_user):
+def test_login_ignores_an_offsite_next(client, user):
     response = client.post(
         "/accounts/login/",
         {"email": "ada@example.com", "password": PASSWORD, "next": "https://evil.example/"},
@@ -106,7 +107,7 @@ def test_login_ignores_an_offsite_next(client, verified_user):
     assert response["Location"] == "/markets/"
 
 
-def test_logout_ends_the_session_on_the_server(client, verified_user):
+def test_logout_ends_the_session_on_the_server(client, user):
     client.post("/accounts/login/", {"email": "ada@example.com", "password": PASSWORD})
     cookie = client.cookies["sessionid"].value
 
@@ -117,7 +118,7 @@ def test_logout_ends_the_session_on_the_server(client, verified_user):
     assert replay.get("/api/auth/me").status_code in (401, 403)
 
 
-def test_forgot_then_reset_from_the_emailed_link(client, verified_user):
+def test_forgot_then_reset_from_the_emailed_link(client, user):
     response = client.post("/accounts/password/forgot/", {"email": "ada@example.com"})
     assert "Check your email" in response.content.decode()
     path = link_in(last_email("ada@example.com"), "/accounts/password/reset/").replace(
@@ -139,7 +140,7 @@ def test_forgot_then_reset_from_the_emailed_link(client, verified_user):
     assert client.get(path).status_code == 400
 
 
-def test_forgot_page_answers_the_same_for_unknown_emails(client, verified_user):
+def test_forgot_page_answers_the_same_for_unknown_emails(client, user):
     def visible(response, email):
         html = response.content.decode().replace(email, "EMAIL")
         return re.sub(r'nonce="[^"]+"', "", html)
@@ -151,10 +152,10 @@ def test_forgot_page_answers_the_same_for_unknown_emails(client, verified_user):
     assert visible(known, "ada@example.com") == visible(unknown, "nobody@example.com")
 
 
-def test_account_page_changes_name_and_password_keeping_this_session(client, verified_user):
+def test_account_page_changes_name_and_password_keeping_this_session(client, user):
     other = Client()
-    other.force_login(verified_user)
-    client.force_login(verified_user)
+    other.force_login(user)
+    client.force_login(user)
 
     client.post("/accounts/", {"name": "Ada L."})
     response = client.post(
@@ -163,15 +164,15 @@ def test_account_page_changes_name_and_password_keeping_this_session(client, ver
     )
 
     assert response.status_code == 302
-    verified_user.refresh_from_db()
-    assert verified_user.name == "Ada L."
-    assert verified_user.check_password(NEW_PASSWORD)
+    user.refresh_from_db()
+    assert user.name == "Ada L."
+    assert user.check_password(NEW_PASSWORD)
     assert client.get("/accounts/").status_code == 200, "this session stays"
     assert other.get("/accounts/").status_code == 302, "the other session ends"
 
 
-def test_account_page_shows_a_wrong_current_password_in_place(client, verified_user):
-    client.force_login(verified_user)
+def test_account_page_shows_a_wrong_current_password_in_place(client, user):
+    client.force_login(user)
 
     response = client.post(
         "/accounts/",

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import AuditEvent, PasswordResetToken
-from accounts.tests.conftest import NEW_PASSWORD, PASSWORD, last_email, link_in, token_in
+from accounts.tests.conftest import NEW_PASSWORD, last_email, link_in, token_in
+from accounts.tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,7 +24,7 @@ def reset_token(api) -> str:
     return token_in(link_in(last_email("ada@example.com"), "/accounts/password/reset/"))
 
 
-def test_forgot_password_emails_a_link_built_from_app_url(api, verified_user):
+def test_forgot_password_emails_a_link_built_from_app_url(api, user):
     response = forgot(api)
 
     assert response.status_code == 200
@@ -34,14 +35,14 @@ def test_forgot_password_emails_a_link_built_from_app_url(api, verified_user):
     assert stored.expires_at - stored.created_at == timedelta(hours=1)
 
 
-def test_forgot_password_answers_the_same_for_unknown_emails(api, verified_user):
+def test_forgot_password_answers_the_same_for_unknown_emails(api, user):
     known, unknown = forgot(api), forgot(api, email="nobody@example.com")
 
     assert (known.status_code, known.content) == (unknown.status_code, unknown.content)
     assert [m.to for m in mail.outbox] == [["ada@example.com"]]
 
 
-def test_validate_reset_token(api, verified_user):
+def test_validate_reset_token(api, user):
     token = reset_token(api)
 
     good = api.get(f"/api/auth/validate-reset-token/{token}")
@@ -52,7 +53,7 @@ def test_validate_reset_token(api, verified_user):
     assert bad.json()["valid"] is False and bad.json()["code"] == "invalid_token"
 
 
-def test_reset_sets_the_password_and_the_token_is_single_use(api, verified_user):
+def test_reset_sets_the_password_and_the_token_is_single_use(api, user):
     token = reset_token(api)
 
     response = api.post(
@@ -66,13 +67,13 @@ def test_reset_sets_the_password_and_the_token_is_single_use(api, verified_user)
 
     assert response.status_code == 200
     assert again.status_code == 400 and again.json()["code"] == "invalid_token"
-    verified_user.refresh_from_db()
-    assert verified_user.check_password(NEW_PASSWORD)
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)
     assert "changed" in last_email("ada@example.com").subject
-    assert AuditEvent.objects.filter(action="password_reset", user=verified_user).exists()
+    assert AuditEvent.objects.filter(action="password_reset", user=user).exists()
 
 
-def test_reset_token_expires_after_an_hour(api, verified_user):
+def test_reset_token_expires_after_an_hour(api, user):
     token = reset_token(api)
     PasswordResetToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
 
@@ -81,22 +82,20 @@ def test_reset_token_expires_after_an_hour(api, verified_user):
     )
 
     assert response.json()["code"] == "token_expired"
-    verified_user.refresh_from_db()
-    assert verified_user.check_password(PASSWORD)
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
 
 
-def test_reset_token_dies_when_the_password_changes_otherwise(api, verified_user):
+def test_reset_token_dies_when_the_password_changes_otherwise(api, user):
     token = reset_token(api)
-    services.password_change(
-        user=verified_user, current_password=PASSWORD, new_password=NEW_PASSWORD
-    )
+    services.password_change(user=user, current_password=PASSWORD, new_password=NEW_PASSWORD)
 
     response = api.get(f"/api/auth/validate-reset-token/{token}")
 
     assert response.json()["valid"] is False
 
 
-def test_reset_with_a_weak_password_keeps_the_token(api, verified_user):
+def test_reset_with_a_weak_password_keeps_the_token(api, user):
     token = reset_token(api)
 
     weak = api.post(
@@ -107,12 +106,12 @@ def test_reset_with_a_weak_password_keeps_the_token(api, verified_user):
     assert api.get(f"/api/auth/validate-reset-token/{token}").json()["valid"] is True
 
 
-def test_reset_ends_sessions_and_tokens_issued_before(api, verified_user):
+def test_reset_ends_sessions_and_tokens_issued_before(api, user):
     tokens = api.post(
         "/api/auth/login", {"email": "ada@example.com", "password": PASSWORD}, format="json"
     ).json()
     browser = Client()
-    browser.force_login(verified_user)
+    browser.force_login(user)
     assert browser.get("/api/auth/me").status_code == 200
     token = reset_token(api)
 
@@ -126,14 +125,14 @@ def test_reset_ends_sessions_and_tokens_issued_before(api, verified_user):
     assert refreshed.status_code == 401
 
 
-def test_password_change_needs_the_current_password(verified_user):
+def test_password_change_needs_the_current_password(user):
     from cryptovault.errors import DomainError
 
     with pytest.raises(DomainError) as error:
         services.password_change(
-            user=verified_user, current_password="wrong one!", new_password=NEW_PASSWORD
+            user=user, current_password="wrong one!", new_password=NEW_PASSWORD
         )
 
     assert error.value.field == "current_password"
-    verified_user.refresh_from_db()
-    assert verified_user.check_password(PASSWORD)
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)

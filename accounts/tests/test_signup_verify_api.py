@@ -7,7 +7,8 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import AuditEvent, EmailVerification, User
-from accounts.tests.conftest import PASSWORD, code_in, last_email, link_in, token_in
+from accounts.tests.conftest import code_in, last_email, link_in, token_in
+from accounts.tests.factories import PASSWORD
 
 # Real commits: emails leave in transaction.on_commit.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,7 +52,7 @@ def test_links_use_app_url_not_the_request_host(api, settings):
     assert "evil.example" not in last_email("new@example.com").body
 
 
-def test_signup_of_a_taken_email_answers_the_same_and_warns_the_owner(api, verified_user):
+def test_signup_of_a_taken_email_answers_the_same_and_warns_the_owner(api, user):
     fresh = signup(api, email="fresh@example.com")
     taken = signup(api, email="ADA@example.com")
 
@@ -59,7 +60,7 @@ def test_signup_of_a_taken_email_answers_the_same_and_warns_the_owner(api, verif
     assert User.objects.filter(email="ada@example.com").count() == 1
     warning = last_email("ada@example.com")
     assert "already have" in warning.subject
-    assert not EmailVerification.objects.filter(user=verified_user).exists()
+    assert not EmailVerification.objects.filter(user=user).exists()
 
 
 @pytest.mark.parametrize(
@@ -229,7 +230,7 @@ def test_resend_kills_the_old_code_and_link(api):
     assert fresh.status_code == 200
 
 
-def test_resend_answers_the_same_for_unknown_and_verified_addresses(api, verified_user):
+def test_resend_answers_the_same_for_unknown_and_verified_addresses(api, user):
     signup(api)
     mail.outbox.clear()
 
