@@ -1,5 +1,6 @@
 // The markets table: prices, 24h change, market cap and volume follow /ws/prices.
-import { applyBadge, connectPrices, formatChange, formatPrice, formatWhole, statusText } from "./live-prices.js";
+import { percent, usdPrice, usdWhole } from "./lib/format.js";
+import { applyBadge, connectPrices, statusText } from "./lib/prices.js";
 
 const table = document.querySelector("[data-market-table]");
 const status = document.querySelector("[data-live-status]");
@@ -10,7 +11,7 @@ function updateRow(price) {
   const cell = (name) => row.querySelector(`[data-field="${name}"]`);
   const priceCell = cell("price");
   const badge = priceCell.querySelector("[data-source-badge]");
-  const text = formatPrice(price.price_usd);
+  const text = usdPrice(price.price_usd);
   if (priceCell.firstChild?.nodeType === Node.TEXT_NODE) {
     if (priceCell.firstChild.textContent.trim() !== text) {
       priceCell.classList.remove("flash");
@@ -21,11 +22,11 @@ function updateRow(price) {
   }
   applyBadge(badge, price);
   const change = cell("change");
-  change.textContent = formatChange(price.change_24h_pct);
+  change.textContent = percent(price.change_24h_pct);
   change.classList.toggle("change-up", price.change_24h_pct !== null && !String(price.change_24h_pct).startsWith("-"));
   change.classList.toggle("change-down", String(price.change_24h_pct ?? "").startsWith("-"));
-  cell("market_cap").textContent = formatWhole(price.market_cap);
-  cell("volume").textContent = formatWhole(price.volume_24h);
+  cell("market_cap").textContent = usdWhole(price.market_cap);
+  cell("volume").textContent = usdWhole(price.volume_24h);
   row.dataset.price = price.price_usd ?? "";
 }
 

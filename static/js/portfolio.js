@@ -1,27 +1,21 @@
 // The portfolio's value over time, from /api/portfolio/history, drawn with lightweight-charts.
+import { apiFetch } from "./lib/api.js";
+import { chartCreate, chartLibrary, chartSeries } from "./lib/chart.js";
+
 const box = document.querySelector("[data-value-chart]");
 const status = document.querySelector("[data-value-status]");
-const charts = window.LightweightCharts;
 
 async function draw() {
   try {
-    const response = await fetch("/api/portfolio/history", { headers: { Accept: "application/json" } });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const { points } = await response.json();
+    const { points } = await apiFetch("/api/portfolio/history");
     box.dataset.points = String(points.length);
     if (points.length < 2) {
       status.textContent = "Your value over time appears here once you have some history.";
       return;
     }
-    const css = getComputedStyle(document.documentElement);
-    const chart = charts.createChart(box, {
-      autoSize: true,
-      layout: { background: { color: "transparent" }, textColor: css.getPropertyValue("--text-muted").trim(), attributionLogo: false },
-      grid: { vertLines: { visible: false }, horzLines: { color: css.getPropertyValue("--border").trim() } },
-      timeScale: { timeVisible: true, borderVisible: false },
-      rightPriceScale: { borderVisible: false },
-    });
-    const series = chart.addSeries(charts.AreaSeries, { lineColor: css.getPropertyValue("--accent").trim(), lineWidth: 2 });
+    const chart = chartCreate(box);
+    const series = chartSeries(chart, "area");
+    // The chart takes one point a second: of two in the same second, the first is kept.
     const seen = new Set();
     const data = [];
     for (const [ms, value] of points) {
@@ -39,4 +33,4 @@ async function draw() {
   }
 }
 
-if (box && charts) draw();
+if (box && chartLibrary()) draw();

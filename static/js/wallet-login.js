@@ -1,5 +1,6 @@
 // Log in with a wallet already linked to an account: connect, sign a SIWE message.
-import { api, explain, findProvider, signIn } from "./wallet-common.js";
+import { apiFetch } from "./lib/api.js";
+import { explain, findProvider, signIn } from "./lib/ethereum.js";
 
 const root = document.querySelector("[data-wallet-login]");
 const button = root?.querySelector("button");
@@ -16,7 +17,7 @@ async function logIn() {
   try {
     const [account] = await provider.request({ method: "eth_requestAccounts" });
     const chainId = Number(await provider.request({ method: "eth_chainId" }));
-    const { nonce } = await api("/api/wallets/nonce", { method: "POST" });
+    const { nonce } = await apiFetch("/api/wallets/nonce", { method: "POST" });
     const signed = await signIn(provider, {
       account,
       chainId,
@@ -25,7 +26,7 @@ async function logIn() {
       origin: root.dataset.origin,
       statement: "Log in to CryptoVault.",
     });
-    await api("/api/wallets/login", { method: "POST", body: signed });
+    await apiFetch("/api/wallets/login", { method: "POST", body: signed });
     say("Logged in.", "ok");
     window.location.assign(root.dataset.next || "/markets/");
   } catch (error) {

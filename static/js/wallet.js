@@ -1,7 +1,9 @@
 // The wallet page: find a browser wallet (EIP-6963, else window.ethereum), connect,
 // switch or add the chain (EIP-3326 / EIP-3085), link the address with Sign-In with
 // Ethereum (EIP-4361, personal_sign), show gas, send a transfer and follow it.
-import { api, explain, findProvider, signIn } from "./wallet-common.js";
+import { apiFetch } from "./lib/api.js";
+import { explain, findProvider, signIn } from "./lib/ethereum.js";
+import { usd } from "./lib/format.js";
 
 const root = document.querySelector("[data-wallet]");
 const $ = (name) => root.querySelector(`[data-${name}]`);
@@ -51,15 +53,15 @@ async function refresh() {
 async function loadGas() {
   if (!state.chainId || !chainOption(state.chainId)) return;
   try {
-    const gas = await api(`/api/chains/${state.chainId}/gas`);
+    const gas = await apiFetch(`/api/chains/${state.chainId}/gas`);
     $("gas").hidden = false;
     $("gas-status").textContent = `${chainOption(state.chainId).dataset.name}, refreshed every 15 seconds.`;
     $("gas-base").textContent = gas.base_fee_gwei ? `${gas.base_fee_gwei} gwei` : "— (legacy pricing)";
     const p = gas.priority_fee_gwei;
     $("gas-priority").textContent = p ? `${p.slow} / ${p.standard} / ${p.fast} gwei` : "—";
     $("gas-price").textContent = `${gas.gas_price_gwei} gwei`;
-    const usd = gas.transfer_cost.usd ? ` ($${gas.transfer_cost.usd})` : "";
-    $("gas-transfer").textContent = `${gas.transfer_cost.native} ${chainOption(state.chainId).dataset.symbol}${usd}`;
+    const dollars = gas.transfer_cost.usd ? ` (${usd(gas.transfer_cost.usd)})` : "";
+    $("gas-transfer").textContent = `${gas.transfer_cost.native} ${chainOption(state.chainId).dataset.symbol}${dollars}`;
   } catch (error) {
     $("gas").hidden = true;
     $("gas-status").textContent = `Gas is not available for this chain here: ${explain(error)}`;
@@ -106,7 +108,7 @@ async function switchChain() {
 
 async function link() {
   try {
-    const { nonce } = await api("/api/wallets/nonce", { method: "POST" });
+    const { nonce } = await apiFetch("/api/wallets/nonce", { method: "POST" });
     const { message, signature } = await signIn(state.provider, {
       account: state.account,
       chainId: state.chainId,
@@ -115,7 +117,7 @@ async function link() {
       origin: root.dataset.origin,
       statement: "Link this wallet to your CryptoVault account.",
     });
-    const wallet = await api("/api/wallets", { method: "POST", body: { message, signature } });
+    const wallet = await apiFetch("/api/wallets", { method: "POST", body: { message, signature } });
     const list = $("wallet-linked");
     list.querySelector("[data-empty]")?.remove();
     if (![...list.children].some((li) => li.dataset.linkedAddress === wallet.address)) list.append(linkedItem(wallet));
@@ -143,7 +145,7 @@ async function unlink(event) {
   const address = button.dataset.unlink;
   button.disabled = true;
   try {
-    await api(`/api/wallets/${address}`, { method: "DELETE" });
+    await apiFetch(`/api/wallets/${address}`, { method: "DELETE" });
     button.closest("li").remove();
     const list = $("wallet-linked");
     if (!list.children.length) list.append(Object.assign(document.createElement("li"), { className: "muted", textContent: "None yet." }));
@@ -163,11 +165,11 @@ async function send(event) {
   if (!/^0x[0-9a-fA-F]{40}$/.test(to)) return say("Enter a 0x address of 40 hex digits.", "error");
   if (wei === null || wei <= 0n) return say("Enter a positive amount.", "error");
   try {
-    const estimate = await api(`/api/chains/${state.chainId}/estimate`, {
+    const estimate = await apiFetch(`/api/chains/${state.chainId}/estimate`, {
       method: "POST",
       body: { from: state.account, to, value_wei: wei.toString() },
     });
-    $("send-estimate").textContent = `Gas ${estimate.gas_limit}, about ${estimate.cost_native} ${option.dataset.symbol}${estimate.cost_usd ? ` ($${estimate.cost_usd})` : ""} in fees.`;
+    $("send-estimate").textContent = `Gas ${estimate.gas_limit}, about ${estimate.cost_native} ${option.dataset.symbol}${estimate.cost_usd ? ` (${usd(estimate.cost_usd)})` : ""} in fees.`;
     const hash = await state.provider.request({
       method: "eth_sendTransaction",
       params: [{
@@ -179,7 +181,7 @@ async function send(event) {
         maxPriorityFeePerGas: `0x${BigInt(estimate.max_priority_fee_per_gas_wei).toString(16)}`,
       }],
     });
-    await api("/api/wallets/transactions", { method: "POST", body: { chain_id: state.chainId, hash } });
+    await apiFetch("/api/wallets/transactions", { method: "POST", body: { chain_id: state.chainId, hash } });
     say(`Sent: ${hash}`, "ok");
     form.reset();
     await history();
@@ -198,7 +200,7 @@ function value(tx) {
 async function history() {
   window.clearTimeout(state.historyTimer);
   try {
-    const rows = await api("/api/wallets/transactions");
+    const rows = await apiFetch("/api/wallets/transactions");
     const body = $("history").querySelector("tbody");
     if (!rows.length) return;
     if (rows.some((tx) => tx.status === "pending")) state.historyTimer = window.setTimeout(history, PENDING_POLL_MS);

@@ -1,21 +1,6 @@
-// Shared by the wallet pages: wallet discovery, the JSON API with CSRF, SIWE messages.
+// Shared by the wallet pages: finding the browser's wallet, explaining its refusals, and
+// Sign-In with Ethereum messages. (Their API calls go through ./api.js.)
 export const USER_REJECTED = 4001;
-
-export function cookie(name) {
-  return document.cookie.split("; ").find((c) => c.startsWith(`${name}=`))?.split("=")[1] ?? "";
-}
-
-export async function api(path, { method = "GET", body } = {}) {
-  const response = await fetch(path, {
-    method,
-    headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": cookie("csrftoken") },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
-  const data = response.status === 204 ? null : await response.json();
-  if (!response.ok) throw Object.assign(new Error(data?.detail ?? `HTTP ${response.status}`), { data });
-  return data;
-}
 
 export function explain(error) {
   if (error?.code === USER_REJECTED) return "You declined the request in your wallet.";
