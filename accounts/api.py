@@ -66,7 +66,7 @@ class SignupApi(PublicApi):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.user_signup(**data.validated_data, request=request._request)
+        services.user_signup(**data.validated_data)
         return Response(
             {"detail": "Check your email for a verification code."}, status=status.HTTP_201_CREATED
         )
@@ -92,11 +92,9 @@ class VerifyEmailApi(PublicApi):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         if values.get("token"):
-            user = services.user_verify_by_token(token=values["token"], request=request._request)
+            user = services.user_verify_by_token(token=values["token"])
         else:
-            user = services.user_verify_by_code(
-                email=values["email"], code=values["code"], request=request._request
-            )
+            user = services.user_verify_by_code(email=values["email"], code=values["code"])
         return Response(tokens_for(user))
 
 
@@ -109,7 +107,7 @@ class ResendVerificationApi(PublicApi):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.verification_resend(**data.validated_data, request=request._request)
+        services.verification_resend(**data.validated_data)
         return Response(
             {"detail": "If this address is waiting for verification, a new code is on its way."}
         )
@@ -125,7 +123,7 @@ class LoginApi(PublicApi):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_login(**data.validated_data, request=request._request)
+        user = services.user_login(**data.validated_data)
         return Response(tokens_for(user))
 
 
@@ -165,7 +163,7 @@ class ForgotPasswordApi(PublicApi):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.password_reset_request(**data.validated_data, request=request._request)
+        services.password_reset_request(**data.validated_data)
         return Response({"detail": "If this address has an account, a reset link is on its way."})
 
 
@@ -204,5 +202,5 @@ class ResetPasswordApi(PublicApi):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.password_reset_complete(**data.validated_data, request=request._request)
+        services.password_reset_complete(**data.validated_data)
         return Response({"detail": "Your password is changed. Log in with the new one."})

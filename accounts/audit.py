@@ -5,11 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.http import HttpRequest
-
 from accounts.models import AuditEvent, User
-from cryptovault.client_ip import client_ip
-from cryptovault.request_context import current_request_id
+from cryptovault.request_context import current_client_ip, current_request_id
 
 logger = logging.getLogger("cryptovault.audit")
 
@@ -19,15 +16,15 @@ def audit_record(
     action: str,
     user: User | None = None,
     email: str = "",
-    request: HttpRequest | None = None,
     **data: Any,
 ) -> AuditEvent:
-    """Store and log one event (who, what, when, IP, request id)."""
+    """Store and log one event (who, what, when, and the IP and id of the request it
+    happened in, read from the request context)."""
     event = AuditEvent.objects.create(
         action=action,
         user=user if user is not None and user.pk else None,
         email=email or (user.email if user is not None else ""),
-        ip=client_ip(request) if request is not None else None,
+        ip=current_client_ip(),
         request_id=current_request_id() if current_request_id() != "-" else "",
         data=data,
     )

@@ -107,9 +107,7 @@ class AdminLoginForm(AdminAuthenticationForm):
         password = self.cleaned_data.get("password")
         if email is not None and password:
             try:
-                self.user_cache = services.staff_login(
-                    email=email, password=password, request=self.request
-                )
+                self.user_cache = services.staff_login(email=email, password=password)
             except DomainError as error:
                 if error.code == "invalid_credentials":
                     raise self.get_invalid_login_error() from None

@@ -22,7 +22,6 @@ from django.core.cache import BaseCache, caches
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework import status
@@ -33,6 +32,7 @@ from accounts.audit import audit_record
 from accounts.emails import absolute_url, email_send
 from accounts.models import EmailVerification, PasswordResetToken, User
 from cryptovault.errors import DomainError
+from cryptovault.events import user_verified_announce
 from cryptovault.tasks import task_enqueue
 
 CODE_LIFETIME = timedelta(minutes=10)
@@ -63,9 +63,7 @@ def _password_check(password: str, *, user: User) -> None:
 
 
 @transaction.atomic
-def user_signup(
-    *, email: str, password: str, name: str, request: HttpRequest | None = None
-) -> None:
+def user_signup(*, email: str, password: str, name: str) -> None:
     """Create an unverified user and email a code and a link.
 
     A taken address gets the same answer (no enumeration); its owner is emailed that
@@ -77,11 +75,11 @@ def user_signup(
     if existing is not None:
         make_password(password)  # the same hashing work as a real sign-up: same timing
         email_send(kind="account_exists", to=email, context={"verified": existing.email_verified})
-        audit_record(action="signup_existing_email", user=existing, request=request)
+        audit_record(action="signup_existing_email", user=existing)
         return
     user = User.objects.create_user(email=email, password=password, name=name.strip())
     _verification_start(user=user)
-    audit_record(action="signup", user=user, request=request)
+    audit_record(action="signup", user=user)
 
 
 def _verification_start(*, user: User) -> None:
@@ -110,28 +108,28 @@ def _verification_start(*, user: User) -> None:
     )
 
 
-def verification_resend(*, email: str, request: HttpRequest | None = None) -> None:
+def verification_resend(*, email: str) -> None:
     """Queue a new code and link for ``email``: same answer, same time, for any address.
 
     The lookup, the writes and the email happen in a job (``verification_reissue``):
     done here, they would make the answer slower for an address that is waiting for
     verification than for an unknown or verified one.
     """
-    task_enqueue(verification_reissue, email=email_normalize(email), request=request)
+    task_enqueue(verification_reissue, email=email_normalize(email))
 
 
 @transaction.atomic
-def verification_reissue(*, email: str, request: HttpRequest | None = None) -> None:
+def verification_reissue(*, email: str) -> None:
     """The job behind ``verification_resend``: a fresh round for an active, unverified
     user; silently nothing for any other address."""
     user = User.objects.filter(email=email, is_active=True).first()
     if user is None or user.email_verified:
         return
     _verification_start(user=user)
-    audit_record(action="verification_resent", user=user, request=request)
+    audit_record(action="verification_resent", user=user)
 
 
-def user_verify_by_code(*, email: str, code: str, request: HttpRequest | None = None) -> User:
+def user_verify_by_code(*, email: str, code: str) -> User:
     """Verify with the 6-digit code: 10 minutes, 5 tries, single use.
 
     Every failure (unknown address, already verified, no live code, expired code, too
@@ -163,9 +161,7 @@ def user_verify_by_code(*, email: str, code: str, request: HttpRequest | None = 
         elif not matches:
             reason = "wrong_code"
         else:
-            _verification_complete(
-                user=verification.user, verification=verification, request=request
-            )
+            _verification_complete(user=verification.user, verification=verification)
             return verification.user
         # Counted even though the request fails: the transaction still commits. The
         # count stops at the maximum (the round is dead by then); without a round the
@@ -178,13 +174,12 @@ def user_verify_by_code(*, email: str, code: str, request: HttpRequest | None = 
             action="verification_code_failed",
             user=verification.user if verification is not None else None,
             email=email,
-            request=request,
             reason=reason,
         )
     raise DomainError("invalid_code", CODE_INVALID_MESSAGE, field="code")
 
 
-def user_verify_by_token(*, token: str, request: HttpRequest | None = None) -> User:
+def user_verify_by_token(*, token: str) -> User:
     """Verify with the emailed link: 24 hours, single use."""
     with transaction.atomic():
         verification = (
@@ -203,13 +198,11 @@ def user_verify_by_token(*, token: str, request: HttpRequest | None = None) -> U
                 "This verification link has expired. Ask for a new one.",
                 field="token",
             )
-        _verification_complete(user=verification.user, verification=verification, request=request)
+        _verification_complete(user=verification.user, verification=verification)
         return verification.user
 
 
-def _verification_complete(
-    *, user: User, verification: EmailVerification, request: HttpRequest | None
-) -> None:
+def _verification_complete(*, user: User, verification: EmailVerification) -> None:
     now = timezone.now()
     verification.used_at = now
     verification.save(update_fields=["used_at"])
@@ -217,19 +210,18 @@ def _verification_complete(
         return
     user.email_verified_at = now
     user.save(update_fields=["email_verified_at"])
-    user_email_verified(user=user, request=request)
+    user_email_verified(user=user)
 
 
-def user_email_verified(*, user: User, request: HttpRequest | None = None) -> None:
+def user_email_verified(*, user: User) -> None:
     """Runs once, inside the transaction, when a user's email becomes verified.
 
-    The one place other apps hook into verification (the trading app funds the new
-    account here), followed by the welcome email.
+    Announced to the other apps (``cryptovault.events.user_verified``: trading funds
+    the new account in this same transaction), then the welcome email.
     """
-    from trading.services import account_fund_initial
-
-    audit_record(action="email_verified", user=user, request=request)
-    starting_balance = account_fund_initial(user=user)
+    audit_record(action="email_verified", user=user)
+    user_verified_announce(user=user)
+    starting_balance = settings.DEMO_STARTING_BALANCE_USD
     email_send(
         kind="welcome",
         to=user.email,
@@ -252,18 +244,18 @@ def _lockout_key(email: str) -> str:
     return f"login-failures:{account_secrets.token_hash(email)}"
 
 
-def login_lockout_check(*, email: str, request: HttpRequest | None = None) -> None:
+def login_lockout_check(*, email: str) -> None:
     """Refuse any login to ``email`` while it is locked out, whatever the door
     (password page, API, admin, wallet, password change): the lockout belongs to the
     account."""
     if (_counters().get(_lockout_key(email)) or 0) >= LOGIN_LOCKOUT_FAILURES:
-        audit_record(action="login_locked_out", email=email, request=request)
+        audit_record(action="login_locked_out", email=email)
         raise DomainError(
             "account_locked", LOCKED_MESSAGE, status_code=status.HTTP_429_TOO_MANY_REQUESTS
         )
 
 
-def login_failure_record(*, email: str, request: HttpRequest | None = None, **data: Any) -> int:
+def login_failure_record(*, email: str, **data: Any) -> int:
     """Count one failed login for ``email`` (toward its lockout) and audit it."""
     key = _lockout_key(email)
     counters = _counters()
@@ -273,7 +265,7 @@ def login_failure_record(*, email: str, request: HttpRequest | None = None, **da
     except ValueError:  # expired between add and incr
         counters.set(key, 1, timeout=LOGIN_LOCKOUT_SECONDS)
         failures = 1
-    audit_record(action="login_failed", email=email, request=request, failures=failures, **data)
+    audit_record(action="login_failed", email=email, failures=failures, **data)
     return int(failures)
 
 
@@ -289,24 +281,22 @@ def _credentials_invalid() -> DomainError:
     )
 
 
-def _login_password_check(
-    *, email: str, password: str, request: HttpRequest | None, door: str
-) -> User:
+def _login_password_check(*, email: str, password: str, door: str) -> User:
     """The lockout, then the password; a wrong one (or an unknown address, or an
     inactive account) counts toward the lockout. ``email`` is normalised."""
-    login_lockout_check(email=email, request=request)
-    user = authenticate(request, username=email, password=password)
+    login_lockout_check(email=email)
+    user = authenticate(None, username=email, password=password)
     if user is None:
-        login_failure_record(email=email, request=request, door=door)
+        login_failure_record(email=email, door=door)
         raise _credentials_invalid()
     assert isinstance(user, User)
     return user
 
 
-def _login_verified_check(*, user: User, request: HttpRequest | None, door: str) -> None:
+def _login_verified_check(*, user: User, door: str) -> None:
     """Unverified accounts log in nowhere; not a failure (the password was right)."""
     if not user.email_verified:
-        audit_record(action="login_unverified", user=user, request=request, door=door)
+        audit_record(action="login_unverified", user=user, door=door)
         raise DomainError(
             "email_not_verified",
             "Verify your email first: we sent you a code.",
@@ -314,25 +304,25 @@ def _login_verified_check(*, user: User, request: HttpRequest | None, door: str)
         )
 
 
-def _login_succeeded(*, user: User, request: HttpRequest | None, door: str) -> None:
+def _login_succeeded(*, user: User, door: str) -> None:
     _login_failures_clear(email=user.email)
-    audit_record(action="login", user=user, request=request, door=door)
+    audit_record(action="login", user=user, door=door)
 
 
-def user_login(*, email: str, password: str, request: HttpRequest | None = None) -> User:
+def user_login(*, email: str, password: str) -> User:
     """Check credentials, with a per-address lockout after repeated failures.
 
     The lockout counts by address whether or not an account exists, so it tells an
     attacker nothing; wrong email and wrong password give the same error.
     """
     email = email_normalize(email)
-    user = _login_password_check(email=email, password=password, request=request, door="site")
-    _login_verified_check(user=user, request=request, door="site")
-    _login_succeeded(user=user, request=request, door="site")
+    user = _login_password_check(email=email, password=password, door="site")
+    _login_verified_check(user=user, door="site")
+    _login_succeeded(user=user, door="site")
     return user
 
 
-def staff_login(*, email: str, password: str, request: HttpRequest | None = None) -> User:
+def staff_login(*, email: str, password: str) -> User:
     """The admin's door: active, verified staff only, under the site login's lockout.
 
     Same lockout counter and audit trail as ``user_login`` (a failure here counts
@@ -345,34 +335,34 @@ def staff_login(*, email: str, password: str, request: HttpRequest | None = None
     an operator can mark the address verified from the users list.
     """
     email = email_normalize(email)
-    user = _login_password_check(email=email, password=password, request=request, door="admin")
+    user = _login_password_check(email=email, password=password, door="admin")
     if not user.is_staff:
-        login_failure_record(email=email, request=request, door="admin", reason="not_staff")
+        login_failure_record(email=email, door="admin", reason="not_staff")
         raise _credentials_invalid()
-    _login_verified_check(user=user, request=request, door="admin")
-    _login_succeeded(user=user, request=request, door="admin")
+    _login_verified_check(user=user, door="admin")
+    _login_succeeded(user=user, door="admin")
     return user
 
 
 # --- Passwords ----------------------------------------------------------------
 
 
-def password_reset_request(*, email: str, request: HttpRequest | None = None) -> None:
+def password_reset_request(*, email: str) -> None:
     """Queue a reset link for ``email``: same answer, same time, for any address.
 
     The lookup, the token and the email happen in a job (``password_reset_issue``):
     done here, they would make the answer slower for an address with an account.
     """
-    task_enqueue(password_reset_issue, email=email_normalize(email), request=request)
+    task_enqueue(password_reset_issue, email=email_normalize(email))
 
 
 @transaction.atomic
-def password_reset_issue(*, email: str, request: HttpRequest | None = None) -> None:
+def password_reset_issue(*, email: str) -> None:
     """The job behind ``password_reset_request``: a reset link for an active account;
     for any other address only an audit entry (an operator may want to see probing)."""
     user = User.objects.filter(email=email, is_active=True).first()
     if user is None:
-        audit_record(action="password_reset_requested", email=email, request=request)
+        audit_record(action="password_reset_requested", email=email)
         return
     token = account_secrets.token_new()
     now = timezone.now()
@@ -390,7 +380,7 @@ def password_reset_issue(*, email: str, request: HttpRequest | None = None) -> N
             "reset_url": absolute_url(reverse("accounts:password-reset", args=[token])),
         },
     )
-    audit_record(action="password_reset_requested", user=user, request=request)
+    audit_record(action="password_reset_requested", user=user)
 
 
 def password_reset_token_check(*, token: str) -> PasswordResetToken:
@@ -411,9 +401,7 @@ def password_reset_token_check(*, token: str) -> PasswordResetToken:
     return found
 
 
-def password_reset_complete(
-    *, token: str, password: str, request: HttpRequest | None = None
-) -> User:
+def password_reset_complete(*, token: str, password: str) -> User:
     """Set a new password from a reset link; the link and every session die."""
     with transaction.atomic():
         reset = password_reset_token_check(token=token)
@@ -429,13 +417,11 @@ def password_reset_complete(
         reset.used_at = timezone.now()
         reset.save(update_fields=["used_at"])
         _password_set(user=user, password=password)
-        audit_record(action="password_reset", user=user, request=request)
+        audit_record(action="password_reset", user=user)
         return user
 
 
-def password_change(
-    *, user: User, current_password: str, new_password: str, request: HttpRequest | None = None
-) -> None:
+def password_change(*, user: User, current_password: str, new_password: str) -> None:
     """Change the password, knowing the current one; other sessions and tokens die.
 
     The current password is guessed like a login password, so it shares the login's
@@ -443,16 +429,16 @@ def password_change(
     (and is audited). The check stays outside the transaction so that the failure's
     count and audit entry are not rolled back with it.
     """
-    login_lockout_check(email=user.email, request=request)
+    login_lockout_check(email=user.email)
     if not user.check_password(current_password):
-        login_failure_record(email=user.email, request=request, door="password_change")
+        login_failure_record(email=user.email, door="password_change")
         raise DomainError(
             "invalid_password", "Your current password is not right.", field="current_password"
         )
     with transaction.atomic():
         _password_check(new_password, user=user)
         _password_set(user=user, password=new_password)
-        audit_record(action="password_changed", user=user, request=request)
+        audit_record(action="password_changed", user=user)
     _login_failures_clear(email=user.email)
 
 

@@ -61,7 +61,7 @@ class SignupView(ServiceFormView):
         return super().post(request, *args, **kwargs)
 
     def perform(self, form: forms.SignupForm) -> HttpResponse:
-        services.user_signup(**form.cleaned_data, request=self.request)
+        services.user_signup(**form.cleaned_data)
         self.request.session["verify_email"] = services.email_normalize(form.cleaned_data["email"])
         messages.success(self.request, "Check your email: we sent you a 6-digit code.")
         return redirect("accounts:verify")
@@ -86,7 +86,7 @@ class VerifyCodeView(ServiceFormView):
         return super().post(request, *args, **kwargs)
 
     def perform(self, form: forms.VerifyCodeForm) -> HttpResponse:
-        user = services.user_verify_by_code(**form.cleaned_data, request=self.request)
+        user = services.user_verify_by_code(**form.cleaned_data)
         return _logged_in(self.request, user, "Your email is verified. Welcome to CryptoVault!")
 
 
@@ -105,7 +105,7 @@ class VerifyLinkView(View):
     @limit_method("verify")
     def post(self, request: HttpRequest, token: str) -> HttpResponse:
         try:
-            user = services.user_verify_by_token(token=token, request=request)
+            user = services.user_verify_by_token(token=token)
         except DomainError as error:
             return render(
                 request, self.template_name, {"token": token, "error": error.message}, status=400
@@ -118,7 +118,7 @@ class ResendVerificationView(View):
     def post(self, request: HttpRequest) -> HttpResponse:
         form = forms.EmailForm(request.POST)
         if form.is_valid():
-            services.verification_resend(email=form.cleaned_data["email"], request=request)
+            services.verification_resend(email=form.cleaned_data["email"])
             request.session["verify_email"] = services.email_normalize(form.cleaned_data["email"])
         messages.info(
             request, "If this address is waiting for verification, a new code is on its way."
@@ -151,7 +151,7 @@ class LoginView(ServiceFormView):
 
     def perform(self, form: forms.LoginForm) -> HttpResponse:
         try:
-            user = services.user_login(**form.cleaned_data, request=self.request)
+            user = services.user_login(**form.cleaned_data)
         except DomainError as error:
             if error.code == "email_not_verified":
                 self.request.session["verify_email"] = services.email_normalize(
@@ -195,7 +195,7 @@ class ForgotPasswordView(ServiceFormView):
         return super().post(request, *args, **kwargs)
 
     def perform(self, form: forms.EmailForm) -> HttpResponse:
-        services.password_reset_request(email=form.cleaned_data["email"], request=self.request)
+        services.password_reset_request(email=form.cleaned_data["email"])
         return render(
             self.request,
             "accounts/password_forgot_sent.html",
@@ -233,7 +233,6 @@ class ResetPasswordView(ServiceFormView):
             services.password_reset_complete(
                 token=self.kwargs["token"],
                 password=form.cleaned_data["password"],
-                request=self.request,
             )
         except DomainError as error:
             if error.field == "token":
@@ -287,7 +286,6 @@ class AccountView(LoginRequiredMixin, TemplateView):
                     user=user,
                     current_password=password_form.cleaned_data["current_password"],
                     new_password=password_form.cleaned_data["new_password"],
-                    request=request,
                 )
             except DomainError as error:
                 field = error.field if error.field in password_form.fields else None

@@ -252,7 +252,6 @@ class WalletsApi(APIView):
             signature=body.validated_data["signature"],
             domain=request.get_host(),
             origin=f"{request.scheme}://{request.get_host()}",
-            request=request,
         )
         return Response(
             WalletSerializer(wallet).data,
@@ -269,7 +268,7 @@ class WalletApi(APIView):
             raise NotFound("No such wallet on your account.")
         user = request.user
         assert isinstance(user, User)
-        services.wallet_unlink(user=user, address=to_checksum_address(address), request=request)
+        services.wallet_unlink(user=user, address=to_checksum_address(address))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -426,7 +425,6 @@ class WalletLoginApi(APIView):
             signature=body.validated_data["signature"],
             domain=request.get_host(),
             origin=f"{request.scheme}://{request.get_host()}",
-            request=request._request,
         )
         if session:
             login(request._request, user, backend=MODEL_BACKEND)

@@ -7,7 +7,6 @@ import secrets
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -68,7 +67,6 @@ def wallet_link(
     signature: str,
     domain: str,
     origin: str,
-    request: HttpRequest | None = None,
 ) -> tuple[LinkedWallet, bool]:
     """Check the SIWE message and link its address; (wallet, created)."""
     with transaction.atomic():
@@ -93,16 +91,13 @@ def wallet_link(
     audit_record(
         action="wallet_linked",
         user=user,
-        request=request,
         address=address,
         chain_id=parsed.chain_id,
     )
     return wallet, True
 
 
-def wallet_login(
-    *, message: str, signature: str, domain: str, origin: str, request: HttpRequest | None = None
-) -> User:
+def wallet_login(*, message: str, signature: str, domain: str, origin: str) -> User:
     """The account whose linked address signed this SIWE message (a visitor's nonce).
 
     The same audit trail and per-account lockout as a password login: a locked
@@ -114,31 +109,29 @@ def wallet_login(
         with transaction.atomic():
             parsed = _signed_in(message, signature, domain=domain, origin=origin, nonce_owner=None)
     except DomainError as error:
-        audit_record(action="login_failed", request=request, method="wallet", code=error.code)
+        audit_record(action="login_failed", method="wallet", code=error.code)
         raise
     address = siwe.to_checksum_address(parsed.address)
     wallet = LinkedWallet.objects.select_related("user").filter(address=address).first()
     if wallet is None or not wallet.user.is_active:
-        audit_record(action="login_failed", request=request, address=address, method="wallet")
+        audit_record(action="login_failed", address=address, method="wallet")
         raise DomainError(
             "wallet_not_linked",
             "No account has linked this address. Log in with your email, "
             "then link it on the Wallet page.",
             status_code=401,
         )
-    login_lockout_check(email=wallet.user.email, request=request)
-    audit_record(
-        action="login", user=wallet.user, request=request, method="wallet", address=address
-    )
+    login_lockout_check(email=wallet.user.email)
+    audit_record(action="login", user=wallet.user, method="wallet", address=address)
     return wallet.user
 
 
-def wallet_unlink(*, user: User, address: str, request: HttpRequest | None = None) -> None:
+def wallet_unlink(*, user: User, address: str) -> None:
     wallet = LinkedWallet.objects.filter(user=user, address__iexact=address).first()
     if wallet is None:
         raise DomainError("not_found", "No such wallet on your account.", status_code=404)
     wallet.delete()
-    audit_record(action="wallet_unlinked", user=user, request=request, address=wallet.address)
+    audit_record(action="wallet_unlinked", user=user, address=wallet.address)
 
 
 HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")

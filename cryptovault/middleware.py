@@ -13,10 +13,19 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import sync_and_async_middleware
 
+from cryptovault.client_ip import client_ip
 from cryptovault.recursion import recursion_limit_keep
-from cryptovault.request_context import new_request_id, parse_request_id, request_id_var
+from cryptovault.request_context import (
+    client_ip_var,
+    new_request_id,
+    parse_request_id,
+    request_id_var,
+)
 
 access_log = logging.getLogger("cryptovault.access")
+
+
+Tokens = tuple[Token[str], Token[str | None]]
 
 
 @sync_and_async_middleware
@@ -38,25 +47,32 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if iscoroutinefunction(self):
             return self.__acall__(request)
-        token, started = self._begin(request)
+        tokens, started = self._begin(request)
         try:
             return self._finish(request, self.get_response(request), started)
         finally:
-            request_id_var.reset(token)
+            self._end(tokens)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
-        token, started = self._begin(request)
+        tokens, started = self._begin(request)
         try:
             return self._finish(request, await self.get_response(request), started)
         finally:
-            request_id_var.reset(token)
+            self._end(tokens)
 
     @staticmethod
-    def _begin(request: HttpRequest) -> tuple[Token[str], float]:
+    def _begin(request: HttpRequest) -> tuple[Tokens, float]:
         recursion_limit_keep()
         request_id = parse_request_id(request.headers.get("X-Request-ID")) or new_request_id()
         request.request_id = request_id  # type: ignore[attr-defined]
-        return request_id_var.set(request_id), time.perf_counter()
+        tokens = (request_id_var.set(request_id), client_ip_var.set(client_ip(request)))
+        return tokens, time.perf_counter()
+
+    @staticmethod
+    def _end(tokens: Tokens) -> None:
+        request_id_token, client_ip_token = tokens
+        client_ip_var.reset(client_ip_token)
+        request_id_var.reset(request_id_token)
 
     def _finish(self, request: HttpRequest, response: HttpResponse, started: float) -> HttpResponse:
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]

@@ -14,11 +14,9 @@ The contract, small on purpose so that a task queue (Celery) can replace it:
   thread would compete with that answer for the interpreter, and a heavier job (an
   email for an existing account) would make that answer measurably slower, which is
   what the runner is here to prevent (bench/accounts_enumeration.py measures it);
-- it runs with the request id of the request that queued it, so its log lines and
-  audit entries point back to that request; an ``HttpRequest`` passed as
-  ``request=`` travels as its client IP only, and the job receives a stand-in
-  request carrying that IP (the live request is gone by then, and a queue could not
-  carry it anyway);
+- it runs with the request context (id and client IP) of the request that queued it,
+  so its log lines and audit entries point back to that request and its client (the
+  live request is gone by then, and a queue could not carry it anyway);
 - keyword arguments only, plain data (a queue would serialise them);
 - an exception in a job is logged with the request id, never lost silently; the
   job's database connections are closed when it ends;
@@ -37,15 +35,18 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.signals import request_finished, request_started
 from django.db import connections, transaction
-from django.http import HttpRequest
 
-from cryptovault.client_ip import client_ip
-from cryptovault.request_context import current_request_id, request_id_var
+from cryptovault.request_context import (
+    client_ip_var,
+    current_client_ip,
+    current_request_id,
+    request_id_var,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,15 @@ _pool: ThreadPoolExecutor | None = None
 _pool_pid = 0
 _pool_lock = threading.Lock()
 
-Job = tuple[Callable[..., object], dict[str, Any], str]
+
+class Origin(NamedTuple):
+    """The request context a job was queued in, restored while it runs."""
+
+    request_id: str
+    client_ip: str | None
+
+
+Job = tuple[Callable[..., object], dict[str, Any], Origin]
 # Jobs waiting for the current request's response to be sent; None outside a request.
 # A context variable follows the request across asgiref's thread hops under ASGI.
 _after_response: ContextVar[list[Job] | None] = ContextVar("tasks_after_response", default=None)
@@ -63,39 +72,24 @@ _after_response: ContextVar[list[Job] | None] = ContextVar("tasks_after_response
 
 def task_enqueue(fn: Callable[..., object], /, **kwargs: Any) -> None:
     """Run ``fn(**kwargs)`` in the background after the current transaction commits."""
-    request_id = current_request_id()
-    request = kwargs.get("request")
-    if isinstance(request, HttpRequest):
-        kwargs["request"] = origin_request(ip=client_ip(request), request_id=request_id)
+    origin = Origin(current_request_id(), current_client_ip())
 
     def start() -> None:
         if settings.TASKS_EAGER:
-            _run(fn, kwargs, request_id, eager=True)
+            _run(fn, kwargs, origin, eager=True)
             return
         waiting = _after_response.get()
         if waiting is not None:
-            waiting.append((fn, kwargs, request_id))
+            waiting.append((fn, kwargs, origin))
         else:
-            _submit((fn, kwargs, request_id))
+            _submit((fn, kwargs, origin))
 
     transaction.on_commit(start)
 
 
-def origin_request(*, ip: str, request_id: str) -> HttpRequest:
-    """A stand-in for the request a job came from: its client IP and its id, nothing else.
-
-    The IP is already the trusted client address (resolved through the proxies), so
-    it is the peer address here and ``client_ip`` reads it back unchanged.
-    """
-    stand_in = HttpRequest()
-    stand_in.META["REMOTE_ADDR"] = ip
-    stand_in.request_id = request_id  # type: ignore[attr-defined]
-    return stand_in
-
-
 def _submit(job: Job) -> None:
-    fn, kwargs, request_id = job
-    _executor().submit(_run, fn, kwargs, request_id, eager=False)
+    fn, kwargs, origin = job
+    _executor().submit(_run, fn, kwargs, origin, eager=False)
 
 
 def _start_waiting_jobs() -> None:
@@ -129,19 +123,21 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
-def _run(
-    fn: Callable[..., object], kwargs: dict[str, Any], request_id: str, *, eager: bool
-) -> None:
-    token = request_id_var.set(request_id)
+def _run(fn: Callable[..., object], kwargs: dict[str, Any], origin: Origin, *, eager: bool) -> None:
+    tokens = (request_id_var.set(origin.request_id), client_ip_var.set(origin.client_ip))
     try:
         fn(**kwargs)
     except Exception:
         # Named explicitly: the line must point at the request even if read elsewhere.
         logger.exception(
-            "Task %s.%s failed", fn.__module__, fn.__qualname__, extra={"request_id": request_id}
+            "Task %s.%s failed",
+            fn.__module__,
+            fn.__qualname__,
+            extra={"request_id": origin.request_id},
         )
     finally:
-        request_id_var.reset(token)
+        client_ip_var.reset(tokens[1])
+        request_id_var.reset(tokens[0])
         if not eager:
             # A pool thread lives on between jobs: it must not keep connections open
             # (PostgreSQL counts them; a test database could not be dropped).

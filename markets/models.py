@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
+
+from cryptovault.money import price_model_field
 
 
 class PriceSource(models.TextChoices):
@@ -33,9 +34,7 @@ class PriceTick(models.Model):
     """One observed USD price of a coin at a moment, labelled with where it came from."""
 
     coin = models.ForeignKey(Coin, on_delete=models.CASCADE, related_name="ticks")
-    price = models.DecimalField(
-        max_digits=settings.PRICE_MAX_DIGITS, decimal_places=settings.PRICE_DECIMAL_PLACES
-    )
+    price = price_model_field()
     change_24h_pct = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     market_cap = models.DecimalField(max_digits=30, decimal_places=2, null=True, blank=True)
     volume_24h = models.DecimalField(max_digits=30, decimal_places=2, null=True, blank=True)

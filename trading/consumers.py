@@ -1,7 +1,8 @@
 """``/ws/orders``: a logged-in user's open pages hear about their orders' changes.
 
-Each user has a group ``orders.<user id>``; the services send the order there after
-the transaction that changed it commits (a fill on a tick, a cancel elsewhere).
+Each user has a group ``orders.<user id>``; the services announce a changed order
+after the transaction that changed it commits (a fill on a tick, a cancel elsewhere)
+and ``orders_push`` sends it there.
 
 A socket outlives the HTTP request that opened it: the session it was opened with
 is checked again every ``WS_SESSION_RECHECK_SECONDS``, and once that session has
@@ -25,6 +26,7 @@ from django.conf import settings
 
 from cryptovault.websocket import error_send, message_receive
 from trading.models import Order
+from trading.serializers import OrderSerializer
 
 logger = logging.getLogger(__name__)
 
@@ -38,20 +40,15 @@ def group_for(user_id: int) -> str:
 _serializer: Any = None
 
 
-def order_changed(order: Order) -> None:
-    orders_changed([order])
-
-
-def orders_changed(orders: list[Order]) -> None:
-    """Send each order to its owner's group: one trip into the event loop for all.
+def orders_push(sender: object, *, orders: list[Order], **kwargs: Any) -> None:
+    """Receiver of ``cryptovault.events.orders_changed`` (connected in TradingConfig):
+    send each order to its owner's group, one trip into the event loop for all.
 
     A notification, sent after the commit: when the channel layer (Redis) cannot take
     it, the order has still changed, so the failure is logged and the request that
     changed it answers as usual (SPEC §6); open pages catch up on their next load.
     """
     global _serializer
-    from trading.serializers import OrderSerializer
-
     layer = get_channel_layer()
     if layer is None or not orders:
         return

@@ -3,41 +3,29 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 
+from cryptovault.money import amount_form_field, price_form_field
 from markets.models import Coin
+from trading.models import LedgerKind, OrderType, Side
 
-# What the ledger stores (trading.money); amounts made from these are checked by the service.
-DECIMAL: dict[str, Any] = {
-    "max_digits": settings.MONEY_MAX_DIGITS,
-    "decimal_places": settings.MONEY_DECIMAL_PLACES,
-    "required": False,
-    "min_value": 0,
-}
-# A unit price: the places of the price columns (a coin at $0.000000001206 is not 0).
-PRICE: dict[str, Any] = {
-    **DECIMAL,
-    "max_digits": settings.PRICE_MAX_DIGITS,
-    "decimal_places": settings.PRICE_DECIMAL_PLACES,
-}
+# Blank is allowed (the service says which amount an order needs); never negative.
+OPTIONAL = {"required": False, "min_value": 0}
 
 
 class OrderForm(forms.Form):
     coin = forms.ChoiceField(choices=())
-    side = forms.ChoiceField(
-        choices=[("buy", "Buy"), ("sell", "Sell")], widget=forms.RadioSelect, initial="buy"
-    )
+    side = forms.ChoiceField(choices=Side.choices, widget=forms.RadioSelect, initial=Side.BUY)
     type = forms.ChoiceField(
         label="Order type",
-        choices=[("market", "Market"), ("limit", "Limit"), ("stop", "Stop")],
-        initial="market",
+        choices=OrderType.choices,
+        initial=OrderType.MARKET,
     )
-    quantity = forms.DecimalField(label="Quantity (coins)", **DECIMAL)
-    quote_amount = forms.DecimalField(
-        label="or amount (USD, market buys)", help_text="Spend this much, fee included.", **DECIMAL
+    quantity = amount_form_field(label="Quantity (coins)", **OPTIONAL)
+    quote_amount = amount_form_field(
+        label="or amount (USD, market buys)", help_text="Spend this much, fee included.", **OPTIONAL
     )
-    limit_price = forms.DecimalField(label="Limit price (USD)", **PRICE)
-    stop_price = forms.DecimalField(label="Stop price (USD)", **PRICE)
+    limit_price = price_form_field(label="Limit price (USD)", **OPTIONAL)
+    stop_price = price_form_field(label="Stop price (USD)", **OPTIONAL)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,14 +48,7 @@ class OrderForm(forms.Form):
 class TransactionFilterForm(forms.Form):
     kind = forms.ChoiceField(
         required=False,
-        choices=[
-            ("", "Any type"),
-            ("deposit", "Deposit"),
-            ("trade", "Trade"),
-            ("fee", "Fee"),
-            ("hold", "Hold"),
-            ("release", "Release"),
-        ],
+        choices=[("", "Any type"), *LedgerKind.choices],
     )
     asset = forms.CharField(required=False, max_length=64, label="Asset (USD or coin id)")
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -9,9 +9,9 @@ Every change of a balance is a ledger entry. ``amount`` is the change of the
 
 ``python manage.py check_ledger`` proves both for every balance.
 
-Amounts are ``money`` columns (8 places), unit prices ``unit_price`` columns (18
-places); both are exact on PostgreSQL and on the embedded SQLite
-(``cryptovault.db.sqlite3``).
+Amounts are ``amount_model_field`` columns (8 places), unit prices
+``price_model_field`` columns (18 places), both from ``cryptovault.money``; they are
+exact on PostgreSQL and on the embedded SQLite (``cryptovault.db.sqlite3``).
 """
 
 from __future__ import annotations
@@ -22,25 +22,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from cryptovault.money import amount_model_field, price_model_field
+
 USD = "USD"
-
-
-def money(**options: object) -> models.DecimalField:
-    """An amount: USD, a coin quantity, a fee, a balance (8 places, below 10^20)."""
-    return models.DecimalField(
-        max_digits=settings.MONEY_MAX_DIGITS,
-        decimal_places=settings.MONEY_DECIMAL_PLACES,
-        **options,  # type: ignore[arg-type]
-    )
-
-
-def unit_price(**options: object) -> models.DecimalField:
-    """A USD price of one coin: 18 places, so the cheapest coin listed is never 0."""
-    return models.DecimalField(
-        max_digits=settings.PRICE_MAX_DIGITS,
-        decimal_places=settings.PRICE_DECIMAL_PLACES,
-        **options,  # type: ignore[arg-type]
-    )
 
 
 class Balance(models.Model):
@@ -48,8 +32,8 @@ class Balance(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="balances"
     )
     asset = models.CharField(max_length=64, help_text="USD or a CoinGecko coin id.")
-    available = money(default=Decimal(0))
-    held = money(default=Decimal(0))
+    available = amount_model_field(default=Decimal(0))
+    held = amount_model_field(default=Decimal(0))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -82,8 +66,8 @@ class LedgerEntry(models.Model):
     )
     asset = models.CharField(max_length=64)
     kind = models.CharField(max_length=10, choices=LedgerKind.choices)
-    amount = money(help_text="Signed change of the available balance.")
-    balance_after = money(help_text="Available balance after this entry.")
+    amount = amount_model_field(help_text="Signed change of the available balance.")
+    balance_after = amount_model_field(help_text="Available balance after this entry.")
     order = models.ForeignKey(
         "Order", on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
     )
@@ -124,16 +108,18 @@ class Order(models.Model):
     side = models.CharField(max_length=4, choices=Side.choices)
     type = models.CharField(max_length=6, choices=OrderType.choices)
     status = models.CharField(max_length=9, choices=OrderStatus.choices, default=OrderStatus.OPEN)
-    quantity = money(null=True, blank=True)
-    quote_amount = money(null=True, blank=True, help_text="USD to spend (market buys).")
-    limit_price = unit_price(null=True, blank=True)
-    stop_price = unit_price(null=True, blank=True)
-    held_amount = money(
+    quantity = amount_model_field(null=True, blank=True)
+    quote_amount = amount_model_field(
+        null=True, blank=True, help_text="USD to spend (market buys)."
+    )
+    limit_price = price_model_field(null=True, blank=True)
+    stop_price = price_model_field(null=True, blank=True)
+    held_amount = amount_model_field(
         default=Decimal(0), help_text="Held while open (USD for buys, coin for sells)."
     )
-    filled_quantity = money(default=Decimal(0))
-    average_price = unit_price(null=True, blank=True)
-    fee = money(default=Decimal(0))
+    filled_quantity = amount_model_field(default=Decimal(0))
+    average_price = price_model_field(null=True, blank=True)
+    fee = amount_model_field(default=Decimal(0))
     # NULL, not "", when absent: the per-user uniqueness only applies to given ids.
     client_order_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     reject_reason = models.CharField(max_length=200, blank=True)
@@ -154,12 +140,12 @@ class Order(models.Model):
             # on_tick finds crossed orders by price through these, never by a scan.
             models.Index(
                 fields=["coin", "side", "limit_price"],
-                condition=Q(status="open", type="limit"),
+                condition=Q(status=OrderStatus.OPEN, type=OrderType.LIMIT),
                 name="order_open_limit",
             ),
             models.Index(
                 fields=["coin", "side", "stop_price"],
-                condition=Q(status="open", type="stop"),
+                condition=Q(status=OrderStatus.OPEN, type=OrderType.STOP),
                 name="order_open_stop",
             ),
             models.Index(fields=["user", "status", "created_at"], name="order_user_status"),

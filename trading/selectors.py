@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
@@ -10,8 +11,11 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
 
 from accounts.models import User
+from cryptovault.money import q8
+from markets.models import PriceTick
 from markets.selectors import coin_price_latest
 from trading.models import (
     USD,
@@ -23,7 +27,6 @@ from trading.models import (
     OrderType,
     Side,
 )
-from trading.money import q8
 
 Q4 = Decimal("0.0001")
 # Enough digits to divide to a unit price's 18 places below 10^20 (and a cost's own).
@@ -210,15 +213,9 @@ def portfolio_history(*, user: User, points: int = 120) -> list[list[float]]:
     Holdings come from the ledger (every entry but holds and releases changes what is
     owned), prices from the stored ticks: the newest at or before each moment.
     """
-    from bisect import bisect_right
-
-    from django.utils import timezone
-
-    from markets.models import PriceTick
-
     entries = list(
         LedgerEntry.objects.filter(user=user)
-        .exclude(kind__in=["hold", "release"])
+        .exclude(kind__in=[LedgerKind.HOLD, LedgerKind.RELEASE])
         .order_by("at", "id")
         .values_list("at", "asset", "amount")
     )

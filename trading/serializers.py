@@ -3,7 +3,7 @@
 Amounts (quantities, USD, fees, balances) are shown with 8 places
 (``"4995.00000000"``); unit prices with their significant digits, at least 8
 (``"50000.00000000"``, ``"0.000000001206"``). No decimal string has an exponent
-(``cryptovault.decimals``).
+(``cryptovault.money``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 from django.db import models
 from rest_framework import serializers
 
-from cryptovault.decimals import PlainDecimalField, amount_field, price_field
-from trading.models import Balance, LedgerEntry, Order
+from cryptovault.money import PlainDecimalField, amount_field, percent_field, price_field
+from trading.models import Balance, LedgerEntry, Order, OrderType, Side
 
 
 class PlainDecimalsModelSerializer(serializers.ModelSerializer):
@@ -76,8 +76,8 @@ def _input(field: Any) -> Any:
 
 class OrderInputSerializer(serializers.Serializer):
     coin = serializers.CharField(max_length=64)
-    side = serializers.ChoiceField(choices=["buy", "sell"])
-    type = serializers.ChoiceField(choices=["market", "limit", "stop"])
+    side = serializers.ChoiceField(choices=Side.choices)
+    type = serializers.ChoiceField(choices=OrderType.choices)
     quantity = _input(amount_field)
     quote_amount = _input(amount_field)
     limit_price = _input(price_field)
@@ -87,10 +87,6 @@ class OrderInputSerializer(serializers.Serializer):
     )
 
 
-def _percent(**kwargs: Any) -> PlainDecimalField:
-    return PlainDecimalField(max_digits=28, decimal_places=4, **kwargs)
-
-
 class HoldingSerializer(serializers.Serializer):
     coin = serializers.CharField()
     quantity = amount_field()
@@ -98,8 +94,8 @@ class HoldingSerializer(serializers.Serializer):
     price = price_field(allow_null=True)
     value = amount_field()
     unrealized_pnl = amount_field()
-    unrealized_pnl_pct = _percent(allow_null=True)
-    allocation_pct = _percent(allow_null=True)
+    unrealized_pnl_pct = percent_field(allow_null=True)
+    allocation_pct = percent_field(allow_null=True)
 
 
 class PortfolioSerializer(serializers.Serializer):

@@ -19,10 +19,10 @@ from django.views.generic import FormView, TemplateView
 
 from cryptovault.errors import DomainError
 from cryptovault.limits import RateLimited
+from cryptovault.money import usd_text
 from markets.selectors import coin_price_latest
 from trading import selectors, services
 from trading.forms import OrderForm, TransactionFilterForm
-from trading.templatetags.money import usd
 
 
 def _dollars(value: Decimal | None) -> str:
@@ -30,7 +30,7 @@ def _dollars(value: Decimal | None) -> str:
     ("$0.000000001206", not "$0.00")."""
     if value is not None and 0 < abs(value) < Decimal("0.01"):
         return f"${value.normalize():f}"
-    return usd(value)
+    return usd_text(value)
 
 
 def _back(request: HttpRequest, default: str) -> str:
@@ -75,7 +75,6 @@ class TradeView(LoginRequiredMixin, FormView):
                 quote_amount=data.get("quote_amount"),
                 limit_price=data.get("limit_price"),
                 stop_price=data.get("stop_price"),
-                request=self.request,
             ).order
         except RateLimited as error:
             # The ticket again, saying so, with the status and the wait a client can read.
@@ -117,7 +116,7 @@ class OrdersView(LoginRequiredMixin, TemplateView):
 class OrderCancelView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest, order_id: int) -> HttpResponse:
         try:
-            order = services.order_cancel(user=request.user, order_id=order_id, request=request)  # type: ignore[arg-type]
+            order = services.order_cancel(user=request.user, order_id=order_id)  # type: ignore[arg-type]
         except DomainError as error:
             messages.error(request, error.message)
         else:

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import DataError
 
-from cryptovault.decimals import decimal_text
+from cryptovault.money import decimal_text
 
 logger = logging.getLogger(__name__)
 

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-
 from django import template
+
+from cryptovault.money import usd_text
 
 register = template.Library()
 
 
 @register.filter
 def usd(value: object) -> str:
-    if value is None or value == "":
-        return "—"
-    try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    except InvalidOperation:
-        return "—"
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
+    """``cryptovault.money.usd_text``: the one way dollars are written on a page."""
+    return usd_text(value)

@@ -16,7 +16,7 @@ How, in five parts:
    rounded half up to the column's ``decimal_places`` (as ``numeric(p, s)`` rounds), a
    value with more integer digits than the column holds is a ``DataError`` (PostgreSQL's
    "numeric field overflow"), and the text is plain notation
-   (``cryptovault.decimals.decimal_text``: ``"0.000000001206000000"``, never ``"1.206E-9"``).
+   (``cryptovault.money.decimal_text``: ``"0.000000001206000000"``, never ``"1.206E-9"``).
    Lookups (``limit_price__gte=price``) go through the same function, so a bound value
    is text too.
 3. **Comparing.** The ``DECIMAL`` collation, registered on every connection this backend
@@ -56,7 +56,7 @@ from django.db import DataError
 from django.db.backends.sqlite3 import base, introspection, operations
 from django.db.models.expressions import Col
 
-from cryptovault.decimals import decimal_text
+from cryptovault.money import decimal_text
 
 COLLATION = "DECIMAL"
 DECIMAL_TYPE = "decimal_text"

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cryptovault.decimals import decimal_text
+from cryptovault.money import decimal_text
 from trading.models import Balance
 from trading.selectors import ledger_sums
 

@@ -1,0 +1,195 @@
+"""Orders and demo dollars: funding an account, placing and cancelling orders.
+
+Each function is one transaction; the rules an order must meet before anything is
+written are ``trading.order_rules``. Limit orders hold what they may spend and fill
+at their limit price on the first tick that touches or crosses it; stop orders hold
+the same way and, on the tick that reaches the stop, execute at that tick's price
+(``trading.services.matching``). A change is announced after commit
+(``cryptovault.events.orders_changed``), for the owner's open pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from accounts.models import User
+from cryptovault.events import orders_changed_announce
+from cryptovault.limits import limit_check
+from cryptovault.money import q8
+from markets.models import Coin
+from trading.errors import TradingError
+from trading.fees import fee_for
+from trading.models import USD, LedgerEntry, LedgerKind, Order, OrderStatus, OrderType, Side
+from trading.order_rules import (
+    OrderBody,
+    coin_tradable,
+    market_price,
+    order_body_check,
+    order_replay_check,
+    order_size,
+)
+from trading.services.ledger import (
+    balances_locked,
+    hold,
+    order_hold_release,
+    order_settle,
+    post,
+)
+
+# SPEC §4: orders per user and minute, counted here so that every door (the API,
+# the page ticket, anything later) shares one allowance.
+ORDERS_RATE = "20/m"
+
+
+@dataclass(frozen=True)
+class Placed:
+    order: Order
+    created: bool
+
+
+def orders_changed_after_commit(orders: list[Order]) -> None:
+    """Announce the orders' change once the current transaction commits."""
+    transaction.on_commit(lambda: orders_changed_announce(orders=orders))
+
+
+@transaction.atomic
+def account_fund_initial(*, user: User) -> Decimal:
+    """Credit a newly verified user's demo dollars, once. Returns the amount credited."""
+    balances = balances_locked(user, [USD])
+    if LedgerEntry.objects.filter(user=user, asset=USD, kind=LedgerKind.DEPOSIT).exists():
+        return Decimal(0)
+    amount = q8(settings.DEMO_STARTING_BALANCE_USD)
+    if amount:
+        post(balances[USD], LedgerKind.DEPOSIT, amount, None)
+    return amount
+
+
+def order_place(
+    *,
+    user: User,
+    coin_id: str,
+    side: str,
+    type: str,
+    quantity: Decimal | None = None,
+    quote_amount: Decimal | None = None,
+    limit_price: Decimal | None = None,
+    stop_price: Decimal | None = None,
+    client_order_id: str | None = None,
+) -> Placed:
+    """Place an order, or write nothing and raise ``TradingError``.
+
+    A repeated ``client_order_id`` with the same body returns the first order unchanged;
+    with another body it is a 409 ``idempotency_conflict`` (also when two requests race).
+    """
+    limit_check(
+        group="orders:place",
+        key=f"user:{user.pk}",
+        rate=ORDERS_RATE,
+        message="Too many orders in a minute. Wait a moment and try again.",
+    )
+    body = order_body_check(
+        coin_id=coin_id,
+        side=side,
+        type=type,
+        quantity=quantity,
+        quote_amount=quote_amount,
+        limit_price=limit_price,
+        stop_price=stop_price,
+    )
+    if client_order_id:
+        existing = Order.objects.filter(user=user, client_order_id=client_order_id).first()
+        if existing is not None:
+            order_replay_check(existing, body)
+            return Placed(existing, created=False)
+    coin = coin_tradable(coin_id)
+    try:
+        price = market_price(coin) if type == OrderType.MARKET else None
+        sized = order_size(body, price)
+        with transaction.atomic():
+            order = _order_create(user, coin, body, sized, client_order_id, price)
+    except IntegrityError:
+        # A concurrent request with the same client_order_id won the race.
+        existing = Order.objects.filter(user=user, client_order_id=client_order_id).first()
+        if client_order_id and existing is not None:
+            order_replay_check(existing, body)
+            return Placed(existing, created=False)
+        raise
+    except TradingError as error:
+        audit_record(action="order_rejected", user=user, code=error.code, coin=coin.id)
+        raise
+    audit_record(
+        action="order_filled" if order.status == OrderStatus.FILLED else "order_placed",
+        user=user,
+        order=order.pk,
+        side=side,
+        type=type,
+        coin=coin.id,
+    )
+    if order.status == OrderStatus.FILLED:
+        orders_changed_after_commit([order])
+    return Placed(order, created=True)
+
+
+def _order_create(
+    user: User,
+    coin: Coin,
+    body: OrderBody,
+    quantity: Decimal,
+    client_order_id: str | None,
+    price: Decimal | None,
+) -> Order:
+    balances = balances_locked(user, [USD, coin.id])
+    order = Order.objects.create(
+        user=user,
+        coin=coin,
+        side=body.side,
+        type=body.type,
+        quantity=quantity,
+        quote_amount=body.quote_amount,
+        limit_price=body.limit_price,
+        stop_price=body.stop_price,
+        client_order_id=client_order_id or None,
+    )
+    if body.type == OrderType.MARKET:
+        assert price is not None
+        order_settle(order, balances, quantity, price)
+        return order
+    reference = body.reference_price
+    assert reference is not None
+    if body.side == Side.BUY:
+        # What the fill at the limit price charges (``order_settle``), to the last place.
+        value = quantity * reference
+        order.held_amount = q8(value) + fee_for(value)
+        hold(balances[USD], order.held_amount, order)
+    else:
+        order.held_amount = quantity
+        hold(balances[coin.id], quantity, order)
+    order.save(update_fields=["held_amount"])
+    return order
+
+
+def order_cancel(*, user: User, order_id: int) -> Order:
+    """Cancel the user's open order and give back what it holds; 404, or 409 when not open."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(user=user, pk=order_id).first()
+        if order is None:
+            raise TradingError("not_found", "No such order.", status_code=404)
+        if order.status != OrderStatus.OPEN:
+            raise TradingError(
+                "not_cancellable",
+                f"The order is {order.status}; only open orders can be cancelled.",
+                status_code=409,
+            )
+        order_hold_release(order, balances_locked(user, [USD, order.coin_id]))
+        order.status = OrderStatus.CANCELLED
+        order.cancelled_at = timezone.now()
+        order.save(update_fields=["status", "held_amount", "cancelled_at"])
+        orders_changed_after_commit([order])
+    audit_record(action="order_cancelled", user=user, order=order.pk)
+    return order
