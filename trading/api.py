@@ -23,8 +23,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cryptovault.dates import parse_day_or_moment
+from cryptovault.money import amount_field, price_field
 from trading import selectors, services
 from trading.models import LedgerEntry, LedgerKind, Order, OrderStatus
+from trading.quotes import order_quote
 from trading.serializers import (
     BalanceSerializer,
     OrderInputSerializer,
@@ -88,7 +90,6 @@ class OrdersApi(generics.ListAPIView[Order]):
             limit_price=values.get("limit_price"),
             stop_price=values.get("stop_price"),
             client_order_id=values.get("client_order_id") or None,
-            request=request,
         )
         return Response(
             OrderSerializer(placed.order).data,
@@ -114,7 +115,7 @@ class OrderCancelApi(APIView):
         request=None, responses=OrderSerializer, summary="Cancel an open order (409 otherwise)"
     )
     def post(self, request: Request, order_id: int) -> Response:
-        order = services.order_cancel(user=request.user, order_id=order_id, request=request)  # type: ignore[arg-type]
+        order = services.order_cancel(user=request.user, order_id=order_id)  # type: ignore[arg-type]
         return Response(OrderSerializer(order).data)
 
 
@@ -236,3 +237,44 @@ class TransactionsExportApi(APIView):
         )
         response["Content-Disposition"] = 'attachment; filename="cryptovault-transactions.csv"'
         return response
+
+
+class OrderQuoteApi(APIView):
+    """What an order would cost or yield now, as ``POST /api/orders`` would charge it:
+    the ticket's live estimate. It places nothing and does not count against the
+    orders-per-minute limit."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(OrderInputSerializer):
+        client_order_id = None  # type: ignore[assignment]  # a quote is not repeated
+
+    class OutputSerializer(serializers.Serializer):
+        coin = serializers.CharField(source="coin_id")
+        side = serializers.CharField()
+        type = serializers.CharField()
+        price = price_field()
+        quantity = amount_field()
+        notional = amount_field()
+        fee = amount_field()
+        total = amount_field(help_text="What the buyer pays or the seller receives, fee included")
+
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses=OutputSerializer,
+        summary="Quote an order: its price, quantity, notional, fee and total (places nothing)",
+    )
+    def get(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        quote = order_quote(
+            coin_id=values["coin"],
+            side=values["side"],
+            type=values["type"],
+            quantity=values.get("quantity"),
+            quote_amount=values.get("quote_amount"),
+            limit_price=values.get("limit_price"),
+            stop_price=values.get("stop_price"),
+        )
+        return Response(self.OutputSerializer(quote).data)

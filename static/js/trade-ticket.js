@@ -1,48 +1,34 @@
-// The trade ticket: shows only the fields of the chosen order type (and side), estimates
-// the cost (or proceeds) and fee from the live price, and asks for confirmation.
+// The trade ticket: shows only the fields of the chosen order type (and side), shows what
+// the order would cost (or yield) and its fee as the server quotes them, and asks for
+// confirmation. The numbers come from GET /api/orders/quote, the rule that places the
+// order, so the ticket never carries a fee formula or a fee rate of its own.
 // The fields of another type are disabled as well as hidden, so the browser does not
 // send them: the server refuses a field that does not belong to the order's type.
+import { ApiError, apiFetch } from "./lib/api.js";
+import { usd } from "./lib/format.js";
+
+const QUOTE_DELAY_MS = 250; // typing pauses this long before the ticket asks for a quote
+const QUOTED = ["coin", "side", "type", "quantity", "quote_amount", "limit_price", "stop_price"];
+// The price an order of this type is valued at, when it is not the market's.
+const OWN_PRICE = { limit: "limit_price", stop: "stop_price" };
+
 const ticket = document.querySelector("[data-ticket]");
 const form = ticket?.querySelector("form");
 
 if (form) {
-  const feeRate = Number(ticket.dataset.feeRate || "0.001");
   const estimate = form.querySelector("[data-ticket-estimate]");
   const typeSelect = form.querySelector("[data-ticket-type]");
   const coinSelect = form.querySelector("select[name=coin]");
-  const field = (name) => form.querySelector(`[data-ticket-${name}]`);
   const prices = new Map();
   for (const item of document.querySelectorAll("[data-ticket-prices] [data-coin]")) {
-    prices.set(item.dataset.coin, Number(item.dataset.price));
+    prices.set(item.dataset.coin, item.dataset.price);
   }
-  if (estimate.dataset.coin && estimate.dataset.price) {
-    prices.set(estimate.dataset.coin, Number(estimate.dataset.price));
-  }
-  const dollars = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
-  // Under a cent, two significant digits: a fee of $0.0015 is not "$0.00" (it is charged).
-  const cents = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumSignificantDigits: 2 });
-  const usd = { format: (value) => (value > 0 && value < 0.01 ? cents : dollars).format(value) };
+  if (estimate.dataset.coin && estimate.dataset.price) prices.set(estimate.dataset.coin, estimate.dataset.price);
   const coin = () => coinSelect?.value ?? estimate.dataset.coin;
   const side = () => form.querySelector("input[name=side]:checked")?.value ?? "buy";
-  const number = (input) => {
-    const value = Number((input?.value ?? "").trim());
-    return input?.value.trim() && Number.isFinite(value) && value > 0 ? value : null;
-  };
-
-  function summary() {
-    const type = typeSelect.value;
-    const market = prices.get(coin());
-    const price = type === "limit" ? number(field("limit")) : type === "stop" ? number(field("stop")) ?? market : market;
-    let quantity = number(field("quantity"));
-    const quote = type === "market" && side() === "buy" ? number(field("quote")) : null;
-    if (!price) return null;
-    if (quote && !quantity) quantity = quote / (price * (1 + feeRate));
-    if (!quantity) return null;
-    const notional = quantity * price;
-    const fee = notional * feeRate;
-    const total = side() === "buy" ? notional + fee : notional - fee;
-    return { type, quantity, price, fee, total };
-  }
+  let timer = null;
+  let asked = null; // {key, quote}: the last quote asked for, a promise
+  let submitting = false;
 
   function showFields() {
     for (const box of form.querySelectorAll("[data-for-type]")) {
@@ -53,30 +39,103 @@ if (form) {
     }
   }
 
-  function render() {
-    showFields();
-    const s = summary();
-    if (!s) {
-      estimate.textContent = prices.get(coin()) ? `Price ${usd.format(prices.get(coin()))}` : "";
-      return;
+  // The order the form would send (its enabled, filled fields), or null while it lacks an
+  // amount or its type's price: a ticket still being filled in is not an error to report.
+  function order() {
+    const sent = new FormData(form);
+    const query = new URLSearchParams();
+    for (const name of QUOTED) {
+      const value = String(sent.get(name) ?? "").trim();
+      if (value) query.set(name, value);
     }
-    const verb = side() === "buy" ? "Estimated cost" : "Estimated proceeds";
-    estimate.textContent = `${verb} ${usd.format(s.total)} (fee ${usd.format(s.fee)}) for ${s.quantity.toFixed(8)} at ${usd.format(s.price)}`;
+    const ownPrice = OWN_PRICE[query.get("type")];
+    if (!query.has("coin") || (ownPrice && !query.has(ownPrice))) return null;
+    if (!query.has("quantity") && !query.has("quote_amount")) return null;
+    return query;
   }
 
-  form.addEventListener("input", render);
-  form.addEventListener("change", render);
+  // One request per distinct order: typing back to an order already quoted reuses it.
+  function quoteFor(query) {
+    const key = query.toString();
+    if (asked?.key !== key) asked = { key, quote: apiFetch("/api/orders/quote", { query }) };
+    return asked.quote;
+  }
+
+  function showPrice() {
+    const price = prices.get(coin());
+    estimate.textContent = price ? `Price ${usd(price)}` : "";
+  }
+
+  function showQuote(quote) {
+    const verb = quote.side === "buy" ? "Estimated cost" : "Estimated proceeds";
+    estimate.textContent = `${verb} ${usd(quote.total)} (fee ${usd(quote.fee)}) for ${quote.quantity} at ${usd(quote.price)}`;
+  }
+
+  async function refresh() {
+    const query = order();
+    if (!query) return showPrice();
+    const key = query.toString();
+    try {
+      const quote = await quoteFor(query);
+      if (asked?.key === key) showQuote(quote);
+    } catch (error) {
+      if (asked?.key !== key) return;
+      // The server's reason, in the words the form would show after placing the order.
+      if (error instanceof ApiError && error.status === 400) estimate.textContent = error.reason;
+      else showPrice();
+    }
+  }
+
+  function changed() {
+    showFields();
+    window.clearTimeout(timer);
+    if (!order()) {
+      asked = null;
+      showPrice();
+      return;
+    }
+    timer = window.setTimeout(refresh, QUOTE_DELAY_MS);
+  }
+
+  form.addEventListener("input", () => changed());
+  form.addEventListener("change", () => changed());
   document.addEventListener("cv:price", (event) => {
-    if (event.detail.price) prices.set(event.detail.coin, Number(event.detail.price));
-    render();
+    if (event.detail.price) prices.set(event.detail.coin, event.detail.price);
+    if (event.detail.coin !== coin()) return;
+    // A market order is valued at the market: its quote follows the price.
+    if (typeSelect.value === "market") asked = null;
+    changed();
   });
-  form.addEventListener("submit", (event) => {
-    const s = summary();
-    if (!s) return; // the server explains what is missing, next to the field
-    const what = `${side() === "buy" ? "Buy" : "Sell"} ${s.quantity.toFixed(8)} ${coin()} (${s.type})`;
-    if (!window.confirm(`${what}: about ${usd.format(s.total)} including a ${usd.format(s.fee)} fee. Place the order?`)) {
-      event.preventDefault();
+  // Back to this page from the next one (the back/forward cache keeps the script's state).
+  window.addEventListener("pageshow", () => {
+    submitting = false;
+  });
+
+  // The confirmation states the server's quote of the order being sent; an order the
+  // server refuses is sent as it is, and the page explains next to the field.
+  form.addEventListener("submit", async (event) => {
+    const query = order();
+    if (!query) return;
+    event.preventDefault();
+    if (submitting) return;
+    submitting = true;
+    window.clearTimeout(timer);
+    let quote;
+    try {
+      quote = await quoteFor(query);
+    } catch {
+      form.submit();
+      return;
+    }
+    showQuote(quote);
+    const what = `${quote.side === "buy" ? "Buy" : "Sell"} ${quote.quantity} ${quote.coin} (${quote.type})`;
+    if (window.confirm(`${what}: about ${usd(quote.total)} including a ${usd(quote.fee)} fee. Place the order?`)) {
+      form.submit();
+    } else {
+      submitting = false;
     }
   });
-  render();
+
+  showFields();
+  changed();
 }

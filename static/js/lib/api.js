@@ -4,14 +4,20 @@
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** A refusal from the API: `message` is its `detail`; `code` and `field` as SPEC gives them. */
+/**
+ * A refusal from the API, `{detail, code, errors?}`: `message` is its `detail`, `field`
+ * the first field `errors` names and `reason` that field's own message ("quantity must be
+ * a positive number.", where `detail` of a validation error says only "Invalid input.").
+ */
 export class ApiError extends Error {
   constructor(status, body) {
     super(body?.detail ?? `HTTP ${status}`);
     this.name = "ApiError";
     this.status = status;
     this.code = body?.code ?? null;
-    this.field = body?.field ?? null;
+    const [field, messages] = Object.entries(body?.errors ?? {})[0] ?? [null, null];
+    this.field = field;
+    this.reason = (Array.isArray(messages) ? messages[0] : messages) ?? this.message;
     this.data = body;
   }
 }

@@ -1,0 +1,67 @@
+"""The ticket's estimate, from the rules that place the order (SPEC §4).
+
+``order_quote`` checks an order as ``order_place`` does (``trading.order_rules``), values
+it at the price it would trade or rest at, and says what it would cost or yield with the
+fee (``trading.fees``): the page shows these numbers, never a formula of its own. It only
+reads: nothing is placed or held, and it does not count against the orders-per-minute
+limit. It does not look at balances either: enough funds is the order's own question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from cryptovault.money import q8
+from trading.fees import fee_for
+from trading.models import OrderType, Side
+from trading.order_rules import coin_tradable, market_price, order_body_check, order_size
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What an order would trade now: ``quantity`` at ``price``, its notional and fee, and
+    the ``total`` the buyer pays (fee added) or the seller receives (fee taken off)."""
+
+    coin_id: str
+    side: str
+    type: str
+    price: Decimal
+    quantity: Decimal
+    notional: Decimal
+    fee: Decimal
+    total: Decimal
+
+
+def order_quote(
+    *,
+    coin_id: str,
+    side: str,
+    type: str,
+    quantity: Decimal | None = None,
+    quote_amount: Decimal | None = None,
+    limit_price: Decimal | None = None,
+    stop_price: Decimal | None = None,
+) -> Quote:
+    """What ``order_place`` with these fields would charge or credit now, or the same
+    ``TradingError`` it would raise for them."""
+    body = order_body_check(
+        coin_id=coin_id,
+        side=side,
+        type=type,
+        quantity=quantity,
+        quote_amount=quote_amount,
+        limit_price=limit_price,
+        stop_price=stop_price,
+    )
+    coin = coin_tradable(coin_id)
+    market = market_price(coin) if type == OrderType.MARKET else None
+    sized = order_size(body, market)
+    price = market if market is not None else body.reference_price
+    assert price is not None  # order_size refuses an order without one
+    # As a fill settles it (trading.services.ledger.order_settle) and a resting buy holds
+    # it: the fee on the exact value, the notional to the 8th place.
+    value = sized * price
+    notional, fee = q8(value), fee_for(value)
+    total = notional + fee if side == Side.BUY else notional - fee
+    return Quote(coin.id, side, type, price, sized, notional, fee, total)
