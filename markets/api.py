@@ -13,11 +13,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cryptovault.decimals import PlainDecimalField, price_field
-from markets import prices
+from cryptovault.errors import DomainError
+from cryptovault.money import PlainDecimalField, price_field
+from markets.board import prices_board
+from markets.board_row import BoardRead
+from markets.history import HISTORY_DAYS, coin_detail, coin_history
+from markets.selectors import coin_tracked
 
 
 class CoinPriceSerializer(serializers.Serializer):
+    """A :class:`~markets.board_row.BoardRow` on the wire (its fields, in its order)."""
+
     id = serializers.CharField()
     symbol = serializers.CharField()
     name = serializers.CharField()
@@ -68,10 +74,22 @@ class HistorySerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=["coingecko", "stale", "simulated"])  # type: ignore[assignment]
 
 
+def history_days(value: str | None) -> int:
+    """``days`` from a query string, or a 400 listing the allowed values."""
+    allowed = ", ".join(str(d) for d in HISTORY_DAYS)
+    try:
+        days = int(value or "")
+    except ValueError:
+        days = 0
+    if days not in HISTORY_DAYS:
+        raise DomainError("invalid_days", f"days must be one of {allowed}.", field="days")
+    return days
+
+
 _rendered: tuple[tuple[str, str, bool], bytes] | None = None
 
 
-def _crypto_json(board: dict) -> bytes:
+def _crypto_json(board: BoardRead) -> bytes:
     """The /api/crypto body, rendered once per board and process: the hot path is a
     cache read and a memo lookup."""
     global _rendered
@@ -96,7 +114,7 @@ class CryptoListApi(PublicReadApi):
         summary="Prices of every tracked coin",
     )
     def get(self, request: Request) -> HttpResponse:
-        return HttpResponse(_crypto_json(prices.prices_board()), content_type="application/json")
+        return HttpResponse(_crypto_json(prices_board()), content_type="application/json")
 
 
 class CryptoDetailApi(PublicReadApi):
@@ -106,7 +124,7 @@ class CryptoDetailApi(PublicReadApi):
         summary="One coin's price and details",
     )
     def get(self, request: Request, coin_id: str) -> Response:
-        return Response(prices.coin_detail(coin_id))
+        return Response(coin_detail(coin_id=coin_id))
 
 
 class CryptoHistoryApi(PublicReadApi):
@@ -115,7 +133,7 @@ class CryptoHistoryApi(PublicReadApi):
             OpenApiParameter(
                 "days",
                 OpenApiTypes.INT,
-                enum=list(prices.HISTORY_DAYS),
+                enum=list(HISTORY_DAYS),
                 required=True,
                 description="Range of the chart in days.",
             )
@@ -125,6 +143,6 @@ class CryptoHistoryApi(PublicReadApi):
         summary="Price history and OHLC candles for a chart",
     )
     def get(self, request: Request, coin_id: str) -> Response:
-        coin = prices.coin_tracked(coin_id)
-        days = prices.history_days(request.query_params.get("days"))
-        return Response(prices.coin_history(coin.id, days))
+        coin = coin_tracked(coin_id=coin_id)
+        days = history_days(request.query_params.get("days"))
+        return Response(coin_history(coin_id=coin.id, days=days))

@@ -232,6 +232,12 @@ class CoinGeckoClient:
             raise CoinGeckoError(f"{path}: malformed JSON body") from None
 
 
+def client() -> CoinGeckoClient:
+    """The client every read of market data goes through, built from the settings on
+    each call as a new process would build it (tests give it a clock here)."""
+    return CoinGeckoClient.from_settings()
+
+
 def json_decimal_loads(body: bytes) -> Any:
     """JSON from CoinGecko with every non-integer number as a ``Decimal`` from its own
     text (bounded nesting, no NaN or Infinity); ValueError when unreadable."""

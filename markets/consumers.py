@@ -26,7 +26,9 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from cryptovault.websocket import error_send, message_receive
-from markets import feed, prices
+from markets import feed
+from markets.board import prices_board
+from markets.feed import PricesMessage
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ class LocalFanout:
         seen, text = self._snapshot
         return text if time.monotonic() - seen < settings.PRICE_BROADCAST_SECONDS else None
 
-    def snapshot_keep(self, message: dict[str, Any]) -> str:
+    def snapshot_keep(self, message: PricesMessage) -> str:
         text = json.dumps({**message, "type": "snapshot"})
         self._snapshot = (time.monotonic(), text)
         return text
@@ -74,7 +76,11 @@ class LocalFanout:
             if event.get("type") != "prices.broadcast" or not self.consumers:
                 continue
             await database_sync_to_async(feed.listeners_touch)()
-            message = {"type": "prices", "prices": event["prices"], "at": event["at"]}
+            message: PricesMessage = {
+                "type": "prices",
+                "prices": event["prices"],
+                "at": event["at"],
+            }
             text = json.dumps(message)
             self.snapshot_keep(message)
             for consumer in list(self.consumers):
@@ -100,9 +106,9 @@ def local_fanout() -> LocalFanout:
     return fanout
 
 
-def _snapshot() -> dict[str, Any]:
+def _snapshot() -> PricesMessage:
     feed.listeners_touch()
-    return feed.board_message(prices.prices_board(), kind="snapshot")
+    return feed.board_message(prices_board(), kind="snapshot")
 
 
 class PricesConsumer(AsyncWebsocketConsumer):
@@ -142,7 +148,7 @@ class PricesConsumer(AsyncWebsocketConsumer):
         else:
             await self._error("Unknown message type; use ping or subscribe.")
 
-    async def _send(self, message: dict[str, Any]) -> None:
+    async def _send(self, message: PricesMessage) -> None:
         if self.coins is not None:
             message = {**message, "prices": [p for p in message["prices"] if p["id"] in self.coins]}
         await self.send(text_data=json.dumps(message))

@@ -1,11 +1,13 @@
 """The price feed: one leader per deployment refreshes prices and broadcasts them.
 
 Every ``PRICE_BROADCAST_SECONDS`` the leader reads the price board (which refreshes
-upstream within the cache period and the credit budget), lets the trading engine
-fill the orders the prices cross, and sends the board to the ``prices`` group.
+upstream within the cache period and the credit budget), announces the fresh prices
+(``cryptovault.events.prices_ticked``: trading fills the orders they cross) and
+sends the board to the ``prices`` group.
 Leadership is a cache key with an expiry, renewed by its holder every step: when
 the leader dies the key lapses and another loop takes over. Nobody listening and
-no order waiting for a price means no work at all, so no upstream calls.
+nobody asking for prices (``cryptovault.events.prices_wanted``: open orders) means no
+work at all, so no upstream calls. The feed knows nothing of trading.
 
 While Redis is away the cache answers from process-local memory
 (``cryptovault.cache_fallback``), so each feed holds its own lease and keeps going:
@@ -24,7 +26,7 @@ import secrets
 import socket
 import threading
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -33,8 +35,11 @@ from django.core.cache import cache
 from django.db import close_old_connections
 from django.utils import timezone
 
+from cryptovault import events
 from cryptovault.cache_fallback import cache_outage
-from markets import prices
+from markets.board import prices_board
+from markets.board_row import Board, BoardRowAged, prices_by_coin, row_aged
+from markets.services import ticks_prune
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +59,18 @@ def listeners_touch() -> None:
     cache.set(LISTENING_KEY, 1, settings.PRICE_BROADCAST_SECONDS * 3)
 
 
-def board_message(
-    board: dict[str, Any], *, kind: str, now: datetime | None = None
-) -> dict[str, Any]:
+class PricesMessage(TypedDict):
+    """What ``/ws/prices`` sends: ``{"type": "prices" | "snapshot", "prices", "at"}``."""
+
+    type: str
+    prices: list[BoardRowAged]
+    at: str
+
+
+def board_message(board: Board, *, kind: str, now: datetime | None = None) -> PricesMessage:
+    """The board as the socket sends it, each row with its age at ``now``."""
     now = timezone.now() if now is None else now
-    rows = [{**row, "age_seconds": prices.price_age_seconds(row, now)} for row in board["coins"]]
+    rows = [row_aged(row, now) for row in board["coins"]]
     return {"type": kind, "prices": rows, "at": now.isoformat()}
 
 
@@ -95,37 +107,33 @@ class PriceFeed:
         """One round; True when this loop published prices."""
         if not self.is_leader():
             return False
-        from trading import selectors as trading_selectors
-        from trading import services as trading_services
-
-        if not listeners_present() and not trading_selectors.orders_waiting_for_price():
+        if not listeners_present() and not events.prices_wanted_ask():
             return False
-        board = prices.prices_board(now=now)
+        board = prices_board(now=now)
         at = timezone.now() if now is None else now
-        fresh = {
-            row["id"]: row
+        fresh = [
+            row
             for row in board["coins"]
             if row["source"] != "stale" and row["price_usd"] is not None
-        }
+        ]
         if fresh:
             try:
-                filled = trading_services.on_tick(
-                    prices=prices.prices_by_coin({"coins": list(fresh.values())}), at=at
-                )
+                filled = events.prices_ticked_announce(prices=prices_by_coin(fresh), at=at)
             except Exception:  # a failing fill must not stop the prices
-                logger.exception("on_tick failed")
+                logger.exception("A listener of the fresh prices failed")
             else:
                 if filled:
                     logger.info("Filled %d order(s) on this tick", filled)
         self.broadcast(board, at)
         if cache.add(PRUNE_KEY, 1, 3600):
-            prices.ticks_prune(now=at)
+            ticks_prune(now=at)
         return True
 
-    def broadcast(self, board: dict[str, Any], at: datetime) -> None:
+    def broadcast(self, board: Board, at: datetime) -> None:
         """Send the board to the ``prices`` group. A channel layer that cannot take it
         (Redis down) costs this round's broadcast, not the fills: logged when it starts
         failing and when it works again, not every round."""
+        # The layer's event type names the handler; the relay sends it on as "prices".
         message = {**board_message(board, kind="prices", now=at), "type": "prices.broadcast"}
         layer = get_channel_layer()
 

@@ -6,12 +6,14 @@ from django.conf import settings
 from django.core.cache import cache
 
 from cryptovault.health import CheckResult
-from markets import budget, prices
+from markets import budget
+from markets.board import BOARD_KEY, BOARD_LAST_GOOD_KEY
+from markets.board_row import Board, price_age_seconds
 from markets.feed import LEADER_KEY
 
 
 def check_price_source() -> CheckResult:
-    board = cache.get(prices.BOARD_KEY) or cache.get(prices.BOARD_LAST_GOOD_KEY)
+    board: Board | None = cache.get(BOARD_KEY) or cache.get(BOARD_LAST_GOOD_KEY)
     state = budget.budget_state()
     result: CheckResult = {
         "status": "ok",
@@ -21,7 +23,7 @@ def check_price_source() -> CheckResult:
         "quota": state.as_dict(),
     }
     if board and board["coins"]:
-        result["age_seconds"] = prices.price_age_seconds(board["coins"][0])
+        result["age_seconds"] = price_age_seconds(board["coins"][0])
     if not state.available and settings.PRICE_SOURCE != "simulated":
         result["status"] = "degraded"
         result["error"] = "CoinGecko credit budget spent for now; serving the last prices"

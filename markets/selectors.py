@@ -1,8 +1,16 @@
-"""Reads of market data used across apps."""
+"""Reads of market data used across apps: what is stored, never a call upstream."""
 
 from __future__ import annotations
 
+from cryptovault.errors import DomainError
 from markets.models import Coin, PriceTick
+
+
+class CoinNotFound(DomainError):
+    """No tracked coin has this id (a 404)."""
+
+    def __init__(self, coin_id: str) -> None:
+        super().__init__("not_found", f"No tracked coin has the id {coin_id!r}.", status_code=404)
 
 
 def coin_price_latest(*, coin_id: str) -> PriceTick | None:
@@ -10,20 +18,14 @@ def coin_price_latest(*, coin_id: str) -> PriceTick | None:
     return PriceTick.objects.filter(coin_id=coin_id).order_by("-at").first()
 
 
-def coin_price_current(*, coin_id: str) -> PriceTick | None:
-    """The price to trade at: the newest tick, refreshed through the price service first
-    when it is older than ``PRICE_REFRESH_SECONDS``. Callers judge its age themselves."""
-    from django.conf import settings
-    from django.utils import timezone
-
-    from markets import prices
-
-    tick = coin_price_latest(coin_id=coin_id)
-    if tick is None or (timezone.now() - tick.at).total_seconds() > settings.PRICE_REFRESH_SECONDS:
-        prices.prices_board()
-        tick = coin_price_latest(coin_id=coin_id)
-    return tick
+def coin_tracked(*, coin_id: str) -> Coin:
+    """The tracked coin with this id, or :class:`CoinNotFound`."""
+    coin = Coin.objects.filter(pk=coin_id, is_tracked=True).first()
+    if coin is None:
+        raise CoinNotFound(coin_id)
+    return coin
 
 
 def coins_tracked() -> list[Coin]:
+    """Every tracked coin."""
     return list(Coin.objects.filter(is_tracked=True))

@@ -8,14 +8,17 @@ from django.conf import settings
 from django.http import Http404
 from django.views.generic import TemplateView
 
-from markets import prices
+from markets.board import prices_board, sparklines
+from markets.board_row import BoardRow, row_aged
+from markets.history import coin_detail
+from markets.selectors import CoinNotFound, coin_tracked
 
 
-def _display(row: dict[str, Any], sparkline: list[float] | None = None) -> dict[str, Any]:
+def _display(row: BoardRow, sparkline: list[float] | None = None) -> dict[str, Any]:
+    """A board row as a page shows it: its age, which way it moved, its sparkline."""
     change = row.get("change_24h_pct")
     return {
-        **row,
-        "age_seconds": prices.price_age_seconds(row),
+        **row_aged(row),
         "direction": "" if change is None else ("down" if change.startswith("-") else "up"),
         "sparkline_points": _sparkline_points(sparkline or []),
     }
@@ -38,8 +41,8 @@ class MarketListView(TemplateView):
     template_name = "markets/list.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        board = prices.prices_board()
-        sparks = prices.sparklines()
+        board = prices_board()
+        sparks = sparklines()
         return {
             **super().get_context_data(**kwargs),
             "coins": [_display(row, sparks.get(row["id"])) for row in board["coins"]],
@@ -52,13 +55,13 @@ class CoinDetailView(TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         try:
-            coin = prices.coin_tracked(self.kwargs["coin_id"])
-        except prices.CoinNotFound as error:
+            coin = coin_tracked(coin_id=self.kwargs["coin_id"])
+        except CoinNotFound as error:
             raise Http404(error.message) from None
         return {
             **super().get_context_data(**kwargs),
             "coin": coin,
-            "detail": (detail := _display(prices.coin_detail(coin.id))),
+            "detail": (detail := _display(coin_detail(coin_id=coin.id))),
             "ticket_price": detail["price_usd"] or "",
             "fee_rate": settings.TRADING_FEE_RATE,
             "ranges": [(1, "1D"), (7, "7D"), (30, "30D"), (90, "90D"), (365, "1Y")],

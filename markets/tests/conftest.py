@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
+
+from markets.board_row import BoardRow
 
 COIN_IDS = [
     "bitcoin",
@@ -35,6 +39,12 @@ def market_row(coin_id: str, price: float, change: float = 1.5) -> dict:
     }
 
 
+def price_usd(row: BoardRow) -> Decimal:
+    """A board row's price; a row without one fails the test."""
+    assert row["price_usd"] is not None, f"{row['id']} has no price"
+    return Decimal(row["price_usd"])
+
+
 def markets_payload(price: float = 64250.12) -> list[dict]:
     return [market_row(coin_id, price + index) for index, coin_id in enumerate(COIN_IDS)]
 
@@ -46,14 +56,3 @@ def coingecko(httpserver, settings):
     settings.COINGECKO_BASE_URL = httpserver.url_for("/api/v3")
     settings.COINGECKO_API_KEY = "demo-test-key"
     return httpserver
-
-
-@pytest.fixture
-def tracked_coins(transactional_db):
-    """The ten seeded coins, restored for transactional tests (a flush removes them)."""
-    import importlib
-
-    from django.apps import apps
-
-    seed = importlib.import_module("markets.migrations.0002_seed_coins")
-    seed.seed(apps, None)

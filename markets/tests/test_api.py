@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from markets.api import CoinPriceSerializer, history_days
+from markets.board_row import BoardRow
 from markets.tests.conftest import markets_payload
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +22,11 @@ COIN_FIELDS = {
     "last_updated",
     "source",
 }
+
+
+def test_the_serializer_documents_a_board_row_field_for_field():
+    assert list(CoinPriceSerializer().fields) == list(BoardRow.__annotations__)
+    assert set(BoardRow.__annotations__) == COIN_FIELDS
 
 
 def test_crypto_lists_every_tracked_coin_with_decimal_strings(client, coingecko):
@@ -93,3 +100,13 @@ def test_the_schema_documents_the_markets_endpoints(client):
     assert {"/api/crypto", "/api/crypto/{coin_id}", "/api/crypto/{coin_id}/history"} <= set(
         schema["paths"]
     )
+
+
+def test_history_days_must_be_an_allowed_value():
+    from cryptovault.errors import DomainError
+
+    assert history_days("30") == 30
+    for bad in ("2", "", "abc", "-7", None):
+        with pytest.raises(DomainError) as raised:
+            history_days(bad)
+        assert "1, 7, 14, 30, 90, 180, 365" in raised.value.message

@@ -14,10 +14,14 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache, caches
 
-from markets import budget, prices
+from markets import budget
+from markets.board import BOARD_KEY, REFRESH_GATE_KEY, prices_board
+from markets.board_row import price_age_seconds
 from markets.coingecko import CoinGeckoClient, CoinGeckoError, number
 from markets.feed import PriceFeed, listeners_touch
+from markets.history import coin_history
 from markets.models import Coin, PriceTick, QuotaUsage
+from markets.tests.conftest import price_usd
 
 pytestmark = pytest.mark.django_db
 
@@ -47,8 +51,8 @@ def serve_once(httpserver, path: str, text: str, status: int = 200, headers=None
 
 def period_passes() -> None:
     """The board's cache and the refresh period are over: the next read refreshes."""
-    cache.delete(prices.BOARD_KEY)
-    cache.delete(prices.REFRESH_GATE_KEY)
+    cache.delete(BOARD_KEY)
+    cache.delete(REFRESH_GATE_KEY)
     caches["process"].clear()
 
 
@@ -76,7 +80,9 @@ def clock(monkeypatch) -> Clock:
     """The price service's clients read this clock (each call builds a fresh client from
     the settings, as a new process would)."""
     clock = Clock()
-    monkeypatch.setattr(prices, "client", lambda: CoinGeckoClient.from_settings(clock=clock))
+    monkeypatch.setattr(
+        "markets.coingecko.client", lambda: CoinGeckoClient.from_settings(clock=clock)
+    )
     return clock
 
 
@@ -106,10 +112,11 @@ def test_an_exponent_price_reaches_the_board_and_the_ticks_with_every_digit(coin
     Coin.objects.create(id="bittorrent", symbol="btt", name="BitTorrent", is_tracked=True)
     serve(coingecko, "/coins/markets", recorded("coins_markets_2023-01-08.json"))
 
-    board = prices.prices_board()
+    board = prices_board()
 
     row = next(row for row in board["coins"] if row["id"] == "bittorrent")
-    assert Decimal(row["price_usd"]) == Decimal("6.31917e-7")
+    assert price_usd(row) == Decimal("6.31917e-7")
+    assert row["price_usd"] is not None
     assert "E" not in row["price_usd"].upper()  # written back in plain notation
     assert row["source"] == "coingecko"
     assert PriceTick.objects.get(coin_id="bittorrent").price == Decimal("6.31917e-7")
@@ -130,12 +137,12 @@ def test_numbers_sent_as_strings_and_roi_as_0_or_null_are_read(coingecko):
 def test_a_board_from_numbers_as_strings_leaves_out_coins_never_priced(coingecko):
     serve(coingecko, "/coins/markets", recorded("coins_markets_numbers_as_strings_2018-08-28.json"))
 
-    board = prices.prices_board()
+    board = prices_board()
 
     assert board["source"] == "coingecko"
     [bitcoin] = board["coins"]  # the nine others were never priced: nothing invented
     assert bitcoin["id"] == "bitcoin"
-    assert Decimal(bitcoin["price_usd"]) == Decimal("7015.11823787848")
+    assert price_usd(bitcoin) == Decimal("7015.11823787848")
     assert bitcoin["change_24h_pct"] == "4.4632"
     assert PriceTick.objects.count() == 1
 
@@ -143,13 +150,13 @@ def test_a_board_from_numbers_as_strings_leaves_out_coins_never_priced(coingecko
 def test_roi_and_max_supply_as_the_string_null_do_not_break_the_board(coingecko):
     serve(coingecko, "/coins/markets", recorded("coins_markets_roi_string_null_2024-01-10.json"))
 
-    board = prices.prices_board()
+    board = prices_board()
 
     assert [(row["id"], row["source"]) for row in board["coins"]] == [
         ("bitcoin", "coingecko"),
         ("usd-coin", "coingecko"),
     ]
-    assert Decimal(board["coins"][1]["price_usd"]) == Decimal("0.998641")
+    assert price_usd(board["coins"][1]) == Decimal("0.998641")
 
 
 # --- market_chart with null points ----------------------------------------------------
@@ -185,7 +192,7 @@ def test_chart_points_keep_the_recorded_digits_as_decimals(coingecko):
         recorded("market_chart_null_point_2024-04-01.json"),
     )
 
-    history = prices.coin_history("bitcoin", 7)
+    history = coin_history(coin_id="bitcoin", days=7)
 
     assert history["prices"][0] == [1711843200000, Decimal("69702.3087473573")]
     assert all(isinstance(candle["open"], Decimal) for candle in history["candles"])
@@ -211,9 +218,9 @@ def test_a_chart_with_no_usable_point_serves_the_last_good_chart_as_stale(coinge
     serve_once(coingecko, "/coins/bitcoin/market_chart", good)
     serve_once(coingecko, "/coins/bitcoin/market_chart", json.dumps(empty))
 
-    first = prices.coin_history("bitcoin", 7)
+    first = coin_history(coin_id="bitcoin", days=7)
     cache.delete("markets:history:bitcoin:7")  # the range's cache period is over
-    second = prices.coin_history("bitcoin", 7)
+    second = coin_history(coin_id="bitcoin", days=7)
 
     assert second["source"] == "stale"
     assert second["prices"] == first["prices"]
@@ -227,9 +234,9 @@ def test_an_empty_markets_answer_keeps_the_last_prices_labelled_stale(coingecko)
     serve_once(coingecko, "/coins/markets", recorded("coins_markets_2023-01-08.json"))
     serve_once(coingecko, "/coins/markets", "[]")
 
-    before = prices.prices_board()
+    before = prices_board()
     period_passes()
-    board = prices.prices_board()
+    board = prices_board()
 
     assert len(board["coins"]) == 10  # no empty board
     assert {row["source"] for row in board["coins"]} == {"stale"}
@@ -238,7 +245,7 @@ def test_an_empty_markets_answer_keeps_the_last_prices_labelled_stale(coingecko)
     ]
     bitcoin = board["coins"][0]
     assert bitcoin["last_updated"] == "2023-01-08T16:49:40.132000+00:00"  # its own age
-    age = prices.price_age_seconds(bitcoin)
+    age = price_age_seconds(bitcoin)
     assert age is not None and age > 3600
     assert PriceTick.objects.count() == 10  # nothing stored for the failed refresh
 
@@ -259,7 +266,7 @@ def test_the_feed_keeps_running_when_markets_answers_empty(coingecko):
 def test_an_empty_markets_answer_with_nothing_to_fall_back_on_is_not_an_empty_board(coingecko):
     serve(coingecko, "/coins/markets", "[]")
 
-    board = prices.prices_board()
+    board = prices_board()
 
     assert board["source"] == "simulated"  # PRICE_SOURCE=auto, labelled as such
     assert len(board["coins"]) == 10
@@ -271,9 +278,9 @@ def test_a_coin_missing_from_the_answer_keeps_its_last_price_labelled_stale(coin
     serve_once(coingecko, "/coins/markets", full)
     serve_once(coingecko, "/coins/markets", without_tron)
 
-    before = prices.prices_board()
+    before = prices_board()
     period_passes()
-    board = prices.prices_board()
+    board = prices_board()
 
     by_id = {row["id"]: row for row in board["coins"]}
     assert len(by_id) == 10
@@ -291,14 +298,14 @@ def test_a_missing_coin_keeps_its_last_price_after_a_restart(coingecko):
     serve_once(coingecko, "/coins/markets", full)
     serve_once(coingecko, "/coins/markets", without_tron)
 
-    prices.prices_board()
+    prices_board()
     cache.clear()  # a new process: the last good board is gone, the ticks remain
     caches["process"].clear()
-    board = prices.prices_board()
+    board = prices_board()
 
     tron = next(row for row in board["coins"] if row["id"] == "tron")
     assert tron["source"] == "stale"
-    assert Decimal(tron["price_usd"]) == Decimal("0.052672")
+    assert price_usd(tron) == Decimal("0.052672")
 
 
 def test_a_coin_never_priced_and_missing_from_the_answer_is_left_out(coingecko):
@@ -307,7 +314,7 @@ def test_a_coin_never_priced_and_missing_from_the_answer_is_left_out(coingecko):
         coingecko, "/coins/markets", json.dumps([r for r in json.loads(full) if r["id"] != "tron"])
     )
 
-    board = prices.prices_board()
+    board = prices_board()
 
     assert "tron" not in {row["id"] for row in board["coins"]}
     assert len(board["coins"]) == 9
@@ -328,9 +335,9 @@ def test_retry_after_119_stops_every_upstream_call_until_it_has_passed(coingecko
     )
     serve_once(coingecko, "/coins/markets", recorded("coins_markets_2023-01-08.json"))
 
-    prices.prices_board()
+    prices_board()
     period_passes()
-    limited = prices.prices_board()  # the 429
+    limited = prices_board()  # the 429
     assert upstream_calls(coingecko, "/coins/markets") == 2
     assert {row["source"] for row in limited["coins"]} == {"stale"}
     spent = credits_used()
@@ -338,14 +345,14 @@ def test_retry_after_119_stops_every_upstream_call_until_it_has_passed(coingecko
     for _ in range(3):  # three more refresh periods inside the 119 s
         clock.advance(39)
         period_passes()
-        board = prices.prices_board()
+        board = prices_board()
         assert {row["source"] for row in board["coins"]} == {"stale"}
     assert upstream_calls(coingecko, "/coins/markets") == 2  # nobody called
     assert credits_used() == spent  # and no credit went
 
     clock.advance(3)  # 120 s after the 429
     period_passes()
-    board = prices.prices_board()
+    board = prices_board()
 
     assert upstream_calls(coingecko, "/coins/markets") == 3
     assert {row["source"] for row in board["coins"]} == {"coingecko"}
@@ -389,7 +396,7 @@ def test_a_cloudflare_html_429_is_honoured_from_its_header(coingecko, clock):
     assert raised.value.retry_after == 119
 
     clock.advance(100)
-    board = prices.prices_board()
+    board = prices_board()
 
     assert len(coingecko.log) == 1  # not retried, and not called again by the board
     assert board["source"] == "simulated"  # auto mode, nothing real yet: labelled

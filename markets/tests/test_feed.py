@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -10,23 +11,26 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache
 
+from cryptovault import events
 from markets import feed
+from markets.board import BOARD_LAST_GOOD_KEY
 from markets.feed import PriceFeed
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def ticks(monkeypatch) -> list[dict]:
-    """What the trading engine's on_tick receives."""
+def ticks() -> Iterator[list[dict]]:
+    """What a listener of the fresh prices receives (trading's matching is one)."""
     seen: list[dict] = []
 
-    def on_tick(*, prices, at):
+    def listen(sender, *, prices, at, **kwargs):
         seen.append(prices)
         return 0
 
-    monkeypatch.setattr("trading.services.on_tick", on_tick)
-    return seen
+    events.prices_ticked.connect(listen, weak=False, dispatch_uid="test-feed-ticks")
+    yield seen
+    events.prices_ticked.disconnect(dispatch_uid="test-feed-ticks")
 
 
 @pytest.fixture
@@ -74,9 +78,15 @@ def test_the_leader_refreshes_fills_and_publishes(published, ticks):
     assert set(ticks[0]) == {row["id"] for row in messages[0]["prices"]}
 
 
-def test_an_open_order_keeps_the_feed_running_without_listeners(monkeypatch, published, ticks):
-    monkeypatch.setattr("trading.selectors.orders_waiting_for_price", lambda: True)
+@pytest.fixture
+def prices_wanted() -> Iterator[None]:
+    """A listener that wants prices with no page open (trading's, with an open order)."""
+    events.prices_wanted.connect(lambda sender, **kwargs: True, weak=False, dispatch_uid="test")
+    yield
+    events.prices_wanted.disconnect(dispatch_uid="test")
 
+
+def test_an_open_order_keeps_the_feed_running_without_listeners(prices_wanted, published, ticks):
     assert PriceFeed(owner="a").step() is True
     assert len(ticks) == 1
 
@@ -99,10 +109,8 @@ def test_two_loops_one_leader_and_a_takeover_when_it_dies(published, ticks):
 
 
 def test_stale_prices_are_broadcast_but_never_fill_orders(coingecko, published, ticks):
-    from markets import prices
-
     cache.set(
-        prices.BOARD_LAST_GOOD_KEY,
+        BOARD_LAST_GOOD_KEY,
         {
             "coins": [
                 {

@@ -9,11 +9,14 @@ from typing import Any
 
 import pytest
 
-from cryptovault.decimals import PlainDecimalField, amount_text, decimal_text, price_text
-from markets import prices
+from accounts.tests.factories import api_for
+from cryptovault.money import PlainDecimalField, amount_text, decimal_text, price_text
+from markets.board import board_from_ticks, prices_board
+from markets.board_row import number_text
 from markets.models import PriceTick
 from markets.tests.conftest import markets_payload
-from trading.tests.conftest import api_for, make_trader, set_price
+from markets.tests.factories import PriceTickFactory
+from trading.tests.factories import TraderFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -55,12 +58,12 @@ def _tiny_payload() -> list[dict[str, Any]]:
     ],
 )
 def test_the_board_shows_a_price_with_its_digits_in_plain_notation(value, text):
-    assert prices._money(value) == text
+    assert number_text(value) == text
 
 
 @pytest.mark.parametrize("value", [None, True, float("nan"), float("inf"), "abc"])
 def test_what_is_no_number_is_no_price(value):
-    assert prices._money(value) is None
+    assert number_text(value) is None
 
 
 def test_decimal_text_never_writes_an_exponent():
@@ -93,7 +96,7 @@ def test_the_api_field_keeps_a_prices_digits_where_drf_quantizes_or_loses_them()
 def test_tiny_coingecko_prices_are_stored_and_served_exactly(client, coingecko):
     coingecko.expect_request("/api/v3/coins/markets").respond_with_json(_tiny_payload())
 
-    board = prices.prices_board()
+    board = prices_board()
     body = client.get("/api/crypto").json()
 
     rows = {row["id"]: row for row in board["coins"]}
@@ -107,9 +110,9 @@ def test_tiny_coingecko_prices_are_stored_and_served_exactly(client, coingecko):
 
 
 def test_the_board_from_stored_ticks_keeps_a_tiny_price(client):
-    set_price("dogecoin", "0.000000001206")
+    PriceTickFactory.create(coin_id="dogecoin", price=D("0.000000001206"))
 
-    board = prices._board_from_ticks(only_real=True)
+    board = board_from_ticks(only_real=True)
 
     assert board is not None
     assert {row["id"]: row["price_usd"] for row in board["coins"]} == {"dogecoin": "0.000000001206"}
@@ -122,9 +125,10 @@ def test_no_api_answer_writes_a_decimal_with_an_exponent(client, settings, coing
     settings.TRADING_FEE_RATE = D("0.001")
     settings.RATELIMIT_ENABLE = False
     coingecko.expect_request("/api/v3/coins/markets").respond_with_json(_tiny_payload())
-    prices.prices_board()
-    set_price("cardano", "0.000000474762")  # upstream's last_updated is days old
-    trader = make_trader()
+    prices_board()
+    # upstream's last_updated is days old
+    PriceTickFactory.create(coin_id="cardano", price=D("0.000000474762"))
+    trader = TraderFactory.create()
     api = api_for(trader)
 
     bought = api.post(

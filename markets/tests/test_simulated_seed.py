@@ -12,8 +12,9 @@ from decimal import Decimal
 import pytest
 from django.core.cache import caches
 
-from markets import prices
+from markets.board import prices_board
 from markets.models import Coin, PriceTick
+from markets.tests.conftest import price_usd
 from tests.processes import child_env, run_python
 
 pytestmark = pytest.mark.django_db
@@ -31,8 +32,8 @@ def next_simulated_price(seed: str, settings) -> Decimal:
         source="coingecko",
         at=datetime.now(UTC) - timedelta(hours=1),
     )
-    row = next(c for c in prices.prices_board()["coins"] if c["id"] == "bitcoin")
-    return Decimal(row["price_usd"])
+    row = next(c for c in prices_board()["coins"] if c["id"] == "bitcoin")
+    return price_usd(row)
 
 
 def test_the_walk_depends_on_the_deployment_seed(settings):
