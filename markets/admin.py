@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
 
+from markets.budget import credits_allowed, credits_monthly
 from markets.models import Coin, PriceTick, QuotaUsage
 
 
@@ -35,21 +36,11 @@ class QuotaUsageAdmin(admin.ModelAdmin):
 
     @admin.display(description="Monthly budget")
     def monthly_budget(self, obj: QuotaUsage) -> int:
-        from django.conf import settings
-
-        return int(settings.COINGECKO_MONTHLY_CREDITS)
+        return credits_monthly()
 
     @admin.display(description="Allowed by now")
     def credits_allowed_now(self, obj: QuotaUsage) -> int:
-        from django.conf import settings
-        from django.utils import timezone
-
-        from markets.budget import allowance
-
-        now = timezone.now()
-        if obj.month != now.date().replace(day=1):
-            return int(settings.COINGECKO_MONTHLY_CREDITS)
-        return allowance(now, settings.COINGECKO_MONTHLY_CREDITS)
+        return credits_allowed(obj.month)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

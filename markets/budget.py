@@ -71,13 +71,26 @@ def allowance(now: datetime, monthly: int) -> int:
     return min(monthly, int(monthly * elapsed) + min(BURST_CREDITS, monthly))
 
 
+def credits_monthly() -> int:
+    """The month's CoinGecko credit budget."""
+    return int(settings.COINGECKO_MONTHLY_CREDITS)
+
+
+def credits_allowed(month: date, now: datetime | None = None) -> int:
+    """Credits that may have been spent in ``month`` by ``now``: its share so far while
+    it runs (:func:`allowance`), the whole budget for any other month."""
+    now = timezone.now() if now is None else now
+    if month != _month_start(now):
+        return credits_monthly()
+    return allowance(now, credits_monthly())
+
+
 def budget_state(now: datetime | None = None) -> Budget:
     now = timezone.now() if now is None else now
     month = _month_start(now)
     used = QuotaUsage.objects.filter(month=month).values_list("credits_used", flat=True).first()
-    monthly = settings.COINGECKO_MONTHLY_CREDITS
     wait = retry_after_remaining(now.timestamp())
-    return Budget(month, used or 0, monthly, allowance(now, monthly), wait)
+    return Budget(month, used or 0, credits_monthly(), credits_allowed(month, now), wait)
 
 
 def credits_available(now: datetime | None = None) -> bool:

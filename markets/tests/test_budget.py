@@ -41,3 +41,12 @@ def test_a_new_month_starts_from_zero():
 
     assert budget.budget_state(datetime(2026, 11, 1, 0, 5, tzinfo=UTC)).credits_used == 0
     assert budget.budget_state(datetime(2026, 10, 31, 23, 30, tzinfo=UTC)).credits_used == 1
+
+
+def test_the_allowance_of_a_month_is_its_share_while_it_runs_and_all_of_it_otherwise(settings):
+    settings.COINGECKO_MONTHLY_CREDITS = 10_000
+    mid_november = datetime(2026, 11, 16, tzinfo=UTC)
+
+    assert budget.credits_monthly() == 10_000
+    assert budget.credits_allowed(mid_november.date().replace(day=1), mid_november) == 5_030
+    assert budget.credits_allowed(datetime(2026, 10, 1, tzinfo=UTC).date(), mid_november) == 10_000
