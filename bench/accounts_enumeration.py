@@ -52,7 +52,7 @@ ENDPOINTS = {
 SETUP = f"""
 from django.utils import timezone
 from accounts.models import User
-from accounts.services import _verification_start
+from accounts.services.registration import _verification_start
 User.objects.create_user(
     email="{KNOWN}", password="correct horse battery", email_verified_at=timezone.now()
 )

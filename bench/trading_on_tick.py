@@ -3,7 +3,7 @@
 Seeds 100,000 open limit buys of bitcoin (spread over 200 users, limits from $1 up,
 each with its USD held as the engine would), then times a tick that crosses none
 (index-driven: target <= 10 ms) and a tick that crosses exactly 1,000 (settled in
-batches of ``trading.services.FILL_BATCH`` orders, each batch one transaction with its
+batches of ``trading.services.matching.FILL_BATCH`` orders, each batch one transaction with its
 row locks, ledger entries and audit events: target <= 2 s).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cryptovault_bench \\
