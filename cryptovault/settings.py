@@ -142,7 +142,7 @@ if not SECRET_KEY:
 if not JWT_SIGNING_KEY:
     JWT_SIGNING_KEY = env.local_secret(VAR_DIR / "jwt_signing_key")
 # The simulated price walk is seeded from a secret of this deployment, so nobody can
-# compute the next simulated tick from the code (markets.prices._rng).
+# compute the next simulated tick from the code (markets.simulated._rng).
 SIMULATED_FEED_SEED = hmac.new(
     SECRET_KEY.encode(), b"cryptovault.simulated-price-feed", hashlib.sha256
 ).hexdigest()
@@ -222,7 +222,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "cryptovault.static_storage.ManifestModulesStorage"
         )
     },
 }
