@@ -12,43 +12,20 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, Ht
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.generic import FormView, ListView, TemplateView
+from django.views.generic import ListView
 
 from accounts import forms, services
 from accounts.models import SentEmail, User
 from accounts.ratelimits import limit, limit_method
 from cryptovault.errors import DomainError
+from cryptovault.form_views import ServiceFormView
+from cryptovault.redirects import safe_next_url
 
 AFTER_LOGIN = reverse_lazy("markets:list")
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-class ServiceFormView(FormView):
-    """A form whose valid input goes to one service; a DomainError lands on the form."""
-
-    def perform(self, form: Any) -> HttpResponse:
-        raise NotImplementedError
-
-    def form_valid(self, form: Any) -> HttpResponse:
-        try:
-            return self.perform(form)
-        except DomainError as error:
-            field = error.field if error.field in form.fields else None
-            form.add_error(field, error.message)
-            return self.form_invalid(form)
-
-
-def _safe_next(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return str(AFTER_LOGIN)
 
 
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
@@ -137,30 +114,34 @@ class LoginView(ServiceFormView):
     template_name = "accounts/login.html"
     form_class = forms.LoginForm
 
+    def get_success_url(self) -> str:
+        return safe_next_url(self.request, default=str(AFTER_LOGIN))
+
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
-            return HttpResponseRedirect(_safe_next(request))
+            return HttpResponseRedirect(self.get_success_url())
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(next=_safe_next(self.request), **kwargs)
+        return super().get_context_data(next=self.get_success_url(), **kwargs)
 
     @limit_method("login")
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return super().post(request, *args, **kwargs)
 
     def perform(self, form: forms.LoginForm) -> HttpResponse:
-        try:
-            user = services.user_login(**form.cleaned_data)
-        except DomainError as error:
-            if error.code == "email_not_verified":
-                self.request.session["verify_email"] = services.email_normalize(
-                    form.cleaned_data["email"]
-                )
-                self.extra_context = {"unverified": True}
-            raise
+        user = services.user_login(**form.cleaned_data)
         login(self.request, user, backend=MODEL_BACKEND)
-        return HttpResponseRedirect(_safe_next(self.request))
+        return HttpResponseRedirect(self.get_success_url())
+
+    def refused(self, form: forms.LoginForm, error: DomainError) -> HttpResponse:
+        if error.code == "email_not_verified":
+            # The verify page offers this address: one click from the code form.
+            self.request.session["verify_email"] = services.email_normalize(
+                form.cleaned_data["email"]
+            )
+            self.extra_context = {"unverified": True}
+        return super().refused(form, error)
 
 
 @limit("login")
@@ -216,12 +197,7 @@ class ResetPasswordView(ServiceFormView):
         try:
             services.password_reset_token_check(token=kwargs["token"])
         except DomainError as error:
-            return render(
-                request,
-                "accounts/password_reset_invalid.html",
-                {"error": error.message},
-                status=400,
-            )
+            return self.link_invalid(error)
         return super().get(request, *args, **kwargs)
 
     @limit_method("reset")
@@ -229,76 +205,82 @@ class ResetPasswordView(ServiceFormView):
         return super().post(request, *args, **kwargs)
 
     def perform(self, form: forms.SetPasswordForm) -> HttpResponse:
-        try:
-            services.password_reset_complete(
-                token=self.kwargs["token"],
-                password=form.cleaned_data["password"],
-            )
-        except DomainError as error:
-            if error.field == "token":
-                return render(
-                    self.request,
-                    "accounts/password_reset_invalid.html",
-                    {"error": error.message},
-                    status=400,
-                )
-            raise
+        services.password_reset_complete(
+            token=self.kwargs["token"], password=form.cleaned_data["password"]
+        )
         messages.success(self.request, "Your password is changed. Log in with the new one.")
         return redirect("accounts:login")
 
+    def refused(self, form: forms.SetPasswordForm, error: DomainError) -> HttpResponse:
+        # A link spent or expired meanwhile: no password typed here can help.
+        if error.field == "token":
+            return self.link_invalid(error)
+        return super().refused(form, error)
+
+    def link_invalid(self, error: DomainError) -> HttpResponse:
+        return render(
+            self.request,
+            "accounts/password_reset_invalid.html",
+            {"error": error.message},
+            status=400,
+        )
+
 
 @method_decorator(sensitive_post_parameters("current_password", "new_password"), name="dispatch")
-class AccountView(LoginRequiredMixin, TemplateView):
-    """The account page: profile, email status, password change."""
+class AccountView(LoginRequiredMixin, ServiceFormView):
+    """The account page: profile, email status, password change.
+
+    Two forms on one page, told apart by the button that sent them; the one sent is
+    bound and checked, the other is shown fresh.
+    """
 
     template_name = "accounts/account.html"
+    error_fields = {"password": "new_password"}  # the password rules' field, here
+
+    def changes_password(self) -> bool:
+        return "change_password" in self.request.POST
+
+    def get_form_class(self) -> type[forms.ProfileForm | forms.PasswordChangeForm]:
+        return forms.PasswordChangeForm if self.changes_password() else forms.ProfileForm
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"name": getattr(self.request.user, "name", "")}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        user = self.request.user
-        kwargs.setdefault(
-            "profile_form", forms.ProfileForm(initial={"name": getattr(user, "name", "")})
-        )
-        kwargs.setdefault("password_form", forms.PasswordChangeForm())
-        return super().get_context_data(**kwargs)
+        context = super().get_context_data(**kwargs)  # "form": the one sent, or the profile
+        context["password_form" if self.changes_password() else "profile_form"] = context["form"]
+        context.setdefault("profile_form", forms.ProfileForm(initial=self.get_initial()))
+        context.setdefault("password_form", forms.PasswordChangeForm())
+        return context
 
-    def post(self, request: HttpRequest) -> HttpResponse:
-        if "change_password" in request.POST:
-            return self.password_change_post(request)
-        user = request.user
-        assert isinstance(user, User)
-        profile_form = forms.ProfileForm(request.POST)
-        if profile_form.is_valid():
-            services.user_update_profile(user=user, name=profile_form.cleaned_data["name"])
-            messages.success(request, "Saved.")
-            return redirect("accounts:account")
-        return self.render_to_response(self.get_context_data(profile_form=profile_form))
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if self.changes_password():
+            return self.password_change_post(request, *args, **kwargs)
+        return super().post(request, *args, **kwargs)
 
     @limit_method("password_change")
-    def password_change_post(self, request: HttpRequest) -> HttpResponse:
+    def password_change_post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """Limited per IP like a login: the current password can be guessed here too
         (the service adds the per-account lockout)."""
-        user = request.user
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, form: forms.ProfileForm | forms.PasswordChangeForm) -> HttpResponse:
+        user = self.request.user
         assert isinstance(user, User)
-        password_form = forms.PasswordChangeForm(request.POST)
-        if password_form.is_valid():
-            try:
-                services.password_change(
-                    user=user,
-                    current_password=password_form.cleaned_data["current_password"],
-                    new_password=password_form.cleaned_data["new_password"],
-                )
-            except DomainError as error:
-                field = error.field if error.field in password_form.fields else None
-                if error.field == "password":
-                    field = "new_password"
-                password_form.add_error(field, error.message)
-            else:
-                update_session_auth_hash(request, user)  # this session stays; others end
-                messages.success(
-                    request, "Your password is changed. Other sessions were signed out."
-                )
-                return redirect("accounts:account")
-        return self.render_to_response(self.get_context_data(password_form=password_form))
+        if isinstance(form, forms.PasswordChangeForm):
+            services.password_change(
+                user=user,
+                current_password=form.cleaned_data["current_password"],
+                new_password=form.cleaned_data["new_password"],
+            )
+            update_session_auth_hash(self.request, user)  # this session stays; others end
+            messages.success(
+                self.request, "Your password is changed. Other sessions were signed out."
+            )
+        else:
+            services.user_update_profile(user=user, name=form.cleaned_data["name"])
+            messages.success(self.request, "Saved.")
+        return redirect("accounts:account")
 
 
 class DevOutboxView(ListView):
