@@ -1,16 +1,18 @@
+"""Trading fixtures: funded traders, fresh prices and the clients they trade through,
+all built with the factories (accounts, markets and trading tests/factories.py)."""
+
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.test import Client
 from rest_framework.test import APIClient
 
-from accounts.api import tokens_for
 from accounts.models import User
-from markets.models import Coin, PriceTick
-from trading.services import account_fund_initial
+from accounts.tests.factories import api_for
+from markets.tests.factories import PriceTickFactory
+from trading.tests.factories import TraderFactory
 
 
 @pytest.fixture
@@ -21,54 +23,32 @@ def settings_trading(settings):
     return settings
 
 
-def make_trader(email: str = "trader@example.com") -> User:
-    user = User.objects.create_user(
-        email=email,
-        password="correct horse battery",
-        name="Trader",
-        email_verified_at=timezone.now(),
-    )
-    account_fund_initial(user=user)
-    return user
-
-
-def api_for(user: User) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for(user)['access']}")
-    return client
-
-
 @pytest.fixture
 def trader(db, settings_trading) -> User:
-    return make_trader()
+    """A verified user holding 10,000 demo dollars."""
+    return TraderFactory.create(email="trader@example.com")
 
 
 @pytest.fixture
 def other_trader(db, settings_trading) -> User:
-    return make_trader("other@example.com")
-
-
-def set_price(coin_id: str, price: str, at: datetime | None = None) -> PriceTick:
-    return PriceTick.objects.create(
-        coin=Coin.objects.get(pk=coin_id),
-        price=Decimal(price),
-        source="coingecko",
-        at=at or datetime.now(UTC),
-    )
+    return TraderFactory.create(email="other@example.com")
 
 
 @pytest.fixture
-def prices(db):
-    set_price("bitcoin", "50000")
-    set_price("ethereum", "2000")
-    return set_price
+def prices(db) -> None:
+    """Fresh prices: bitcoin at 50,000 and ethereum at 2,000."""
+    PriceTickFactory.create(coin_id="bitcoin", price=Decimal("50000"))
+    PriceTickFactory.create(coin_id="ethereum", price=Decimal("2000"))
 
 
 @pytest.fixture
-def tracked_coins(transactional_db):
-    """The seeded coins, restored for transactional tests (a flush removes them)."""
-    import importlib
+def trader_api(trader, prices) -> APIClient:
+    """The trader's API client, with fresh prices to trade at."""
+    return api_for(trader)
 
-    from django.apps import apps
 
-    importlib.import_module("markets.migrations.0002_seed_coins").seed(apps, None)
+@pytest.fixture
+def page_client(client, trader, prices) -> Client:
+    """A browser logged in as the trader, with fresh prices to trade at."""
+    client.force_login(trader)
+    return client

@@ -14,11 +14,11 @@ from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from django.core.handlers.asgi import ASGIHandler
 from django.core.management import call_command
-from rest_framework.test import APIClient
 
 from accounts.api import tokens_for
+from accounts.tests.factories import api_for
+from markets.tests.factories import PriceTickFactory
 from trading.models import LedgerEntry, Order
-from trading.tests.conftest import api_for, set_price
 
 pytestmark = pytest.mark.django_db
 
@@ -42,11 +42,6 @@ ORDER_FIELDS = {
 }
 
 
-@pytest.fixture
-def api(trader, prices) -> APIClient:
-    return api_for(trader)
-
-
 def buy(api, **extra):
     body = {"coin": "bitcoin", "side": "buy", "type": "market", "quantity": "0.1", **extra}
     return api.post("/api/orders", body, format="json")
@@ -64,8 +59,8 @@ def test_everything_needs_a_login(client):
     assert client.post("/api/orders", {}).status_code == 401
 
 
-def test_place_a_market_order_with_the_exact_shape(api):
-    response = buy(api)
+def test_place_a_market_order_with_the_exact_shape(trader_api):
+    response = buy(trader_api)
 
     assert response.status_code == 201
     order = response.json()
@@ -74,20 +69,20 @@ def test_place_a_market_order_with_the_exact_shape(api):
     assert order["quantity"] == "0.10000000"
     assert order["average_price"] == "50000.00000000"
     assert order["fee"] == "5.00000000"
-    balances = api.get("/api/balances").json()
+    balances = trader_api.get("/api/balances").json()
     assert balances == [
         {"asset": "USD", "available": "4995.00000000", "held": "0.00000000"},
         {"asset": "bitcoin", "available": "0.10000000", "held": "0.00000000"},
     ]
 
 
-def test_a_repeated_client_order_id_answers_200_with_the_same_order(api):
-    first = buy(api, client_order_id="retry-7")
-    second = buy(api, client_order_id="retry-7")
+def test_a_repeated_client_order_id_answers_200_with_the_same_order(trader_api):
+    first = buy(trader_api, client_order_id="retry-7")
+    second = buy(trader_api, client_order_id="retry-7")
 
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.json()["id"] == second.json()["id"]
-    assert api.get("/api/orders").json()["count"] == 1
+    assert trader_api.get("/api/orders").json()["count"] == 1
 
 
 @pytest.mark.parametrize(
@@ -100,8 +95,8 @@ def test_a_repeated_client_order_id_answers_200_with_the_same_order(api):
         ({"side": "hold"}, "invalid", "side"),
     ],
 )
-def test_bad_orders_answer_400_with_a_code(api, body, code, field):
-    response = buy(api, **body)
+def test_bad_orders_answer_400_with_a_code(trader_api, body, code, field):
+    response = buy(trader_api, **body)
 
     assert response.status_code == 400
     payload = response.json()
@@ -119,27 +114,27 @@ def test_stale_price_is_price_unavailable(trader, settings):
     assert response.json()["code"] == "price_unavailable"
 
 
-def test_list_filter_get_and_cancel(api):
-    limit = buy(api, type="limit", limit_price="40000").json()
-    buy(api, quantity="0.01")
+def test_list_filter_get_and_cancel(trader_api):
+    limit = buy(trader_api, type="limit", limit_price="40000").json()
+    buy(trader_api, quantity="0.01")
 
-    assert api.get("/api/orders").json()["count"] == 2
-    open_orders = api.get("/api/orders?status=open").json()
+    assert trader_api.get("/api/orders").json()["count"] == 2
+    open_orders = trader_api.get("/api/orders?status=open").json()
     assert [o["id"] for o in open_orders["results"]] == [limit["id"]]
-    assert api.get("/api/orders?coin=ethereum").json()["count"] == 0
-    assert api.get("/api/orders?status=weird").status_code == 400
-    assert api.get(f"/api/orders/{limit['id']}").json()["limit_price"] == "40000.00000000"
+    assert trader_api.get("/api/orders?coin=ethereum").json()["count"] == 0
+    assert trader_api.get("/api/orders?status=weird").status_code == 400
+    assert trader_api.get(f"/api/orders/{limit['id']}").json()["limit_price"] == "40000.00000000"
 
-    cancelled = api.post(f"/api/orders/{limit['id']}/cancel")
+    cancelled = trader_api.post(f"/api/orders/{limit['id']}/cancel")
     assert cancelled.status_code == 200
     assert cancelled.json()["status"] == "cancelled"
-    again = api.post(f"/api/orders/{limit['id']}/cancel")
+    again = trader_api.post(f"/api/orders/{limit['id']}/cancel")
     assert again.status_code == 409
     assert again.json()["code"] == "not_cancellable"
 
 
-def test_another_users_objects_answer_404(api, other_trader):
-    order = buy(api, type="limit", limit_price="40000").json()
+def test_another_users_objects_answer_404(trader_api, other_trader):
+    order = buy(trader_api, type="limit", limit_price="40000").json()
     intruder = api_for(other_trader)
 
     assert intruder.get(f"/api/orders/{order['id']}").status_code == 404
@@ -148,13 +143,13 @@ def test_another_users_objects_answer_404(api, other_trader):
     assert intruder.get("/api/transactions").json()["count"] == 1  # only their own deposit
     assert [b["asset"] for b in intruder.get("/api/balances").json()] == ["USD"]
     assert intruder.get("/api/portfolio").json()["holdings"] == []
-    assert api.get(f"/api/orders/{order['id']}").json()["status"] == "open"
+    assert trader_api.get(f"/api/orders/{order['id']}").json()["status"] == "open"
 
 
-def test_portfolio_shape_and_values(api):
-    buy(api)
+def test_portfolio_shape_and_values(trader_api):
+    buy(trader_api)
 
-    body = api.get("/api/portfolio").json()
+    body = trader_api.get("/api/portfolio").json()
 
     assert body["cash_usd"] == "4995.00000000"
     assert body["total_value_usd"] == "9995.00000000"
@@ -174,10 +169,10 @@ def test_portfolio_shape_and_values(api):
     assert holding["average_cost"] == "50050.00000000"
 
 
-def test_transactions_are_paginated_filtered_and_exported(api):
-    buy(api)
+def test_transactions_are_paginated_filtered_and_exported(trader_api):
+    buy(trader_api)
 
-    page = api.get("/api/transactions").json()
+    page = trader_api.get("/api/transactions").json()
     assert set(page) == {"count", "next", "previous", "results"}
     assert page["count"] == 4  # deposit, trade, fee, coin trade
     assert set(page["results"][0]) == {
@@ -189,18 +184,18 @@ def test_transactions_are_paginated_filtered_and_exported(api):
         "order",
         "at",
     }
-    assert api.get("/api/transactions?kind=fee").json()["count"] == 1
-    assert api.get("/api/transactions?asset=bitcoin").json()["count"] == 1
-    assert api.get("/api/transactions?since=2999-01-01").json()["count"] == 0
-    assert api.get("/api/transactions?since=2999-01-01T00:00").json()["count"] == 0
-    assert api.get("/api/transactions?until=2000-01-01T00:00:00Z").json()["count"] == 0
-    assert api.get("/api/transactions?since=yesterday").status_code == 400
-    assert api.get("/api/transactions?since=2026-02-30").json()["errors"] == {
+    assert trader_api.get("/api/transactions?kind=fee").json()["count"] == 1
+    assert trader_api.get("/api/transactions?asset=bitcoin").json()["count"] == 1
+    assert trader_api.get("/api/transactions?since=2999-01-01").json()["count"] == 0
+    assert trader_api.get("/api/transactions?since=2999-01-01T00:00").json()["count"] == 0
+    assert trader_api.get("/api/transactions?until=2000-01-01T00:00:00Z").json()["count"] == 0
+    assert trader_api.get("/api/transactions?since=yesterday").status_code == 400
+    assert trader_api.get("/api/transactions?since=2026-02-30").json()["errors"] == {
         "since": ["Use an ISO-8601 date or date-time between years 1 and 9999 (UTC)."]
     }
-    assert api.get("/api/transactions?kind=gift").status_code == 400
+    assert trader_api.get("/api/transactions?kind=gift").status_code == 400
 
-    export = api.get("/api/transactions/export.csv?kind=fee")
+    export = trader_api.get("/api/transactions/export.csv?kind=fee")
     assert export.status_code == 200
     assert export["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
@@ -208,13 +203,13 @@ def test_transactions_are_paginated_filtered_and_exported(api):
     assert [row[2:5] for row in rows[1:]] == [["fee", "USD", "-5.00000000"]]
 
 
-def test_placing_orders_is_limited_to_20_a_minute_per_user(api, other_trader):
-    statuses = [buy(api, quantity="0.0001").status_code for _ in range(21)]
+def test_placing_orders_is_limited_to_20_a_minute_per_user(trader_api, other_trader):
+    statuses = [buy(trader_api, quantity="0.0001").status_code for _ in range(21)]
 
     assert statuses[:20] == [201] * 20
     assert statuses[20] == 429
     assert buy(api_for(other_trader), quantity="0.0001").status_code == 201
-    assert Decimal(api.get("/api/balances").json()[1]["available"]) == Decimal("0.002")
+    assert Decimal(trader_api.get("/api/balances").json()[1]["available"]) == Decimal("0.002")
 
 
 # --- numbers the ledger cannot hold (issue 11 item 2, security L5) ------------------
@@ -252,13 +247,13 @@ def test_placing_orders_is_limited_to_20_a_minute_per_user(api, other_trader):
         ({"type": "limit", "limit_price": "NaN"}, "limit_price", "invalid"),
     ],
 )
-def test_an_order_too_large_to_store_is_a_400_naming_the_field(api, body, field, code):
+def test_an_order_too_large_to_store_is_a_400_naming_the_field(trader_api, body, field, code):
     # given a trader, fresh prices, and a coin at the smallest price a tick stores
-    set_price("dogecoin", "0.00000001")
+    PriceTickFactory.create(coin_id="dogecoin", price=Decimal("0.00000001"))
     entries = LedgerEntry.objects.count()
 
     # when they place an order whose value (quantity x price) or amount cannot be stored
-    response = buy(api, **body)
+    response = buy(trader_api, **body)
 
     # then it is a 400 naming the field, nothing is written, and the ledger adds up
     assert response.status_code == 400
@@ -273,16 +268,16 @@ def test_an_order_too_large_to_store_is_a_400_naming_the_field(api, body, field,
 # --- client_order_id (issue 11 item 11b, SPEC §4 and §7) ----------------------------
 
 
-def test_a_client_order_id_retried_with_equal_numbers_is_200_and_with_another_body_409(api):
+def test_a_client_order_id_retried_with_equal_numbers_is_200_and_with_another_body_409(trader_api):
     # given a limit order placed with a client_order_id
     body = {"type": "limit", "quantity": "0.1", "limit_price": "40000", "client_order_id": "c-9"}
-    first = buy(api, **body)
+    first = buy(trader_api, **body)
     assert first.status_code == 201
     entries = LedgerEntry.objects.count()
 
     # when it is retried with the same numbers written differently, then with another body
-    retry = buy(api, **{**body, "quantity": "0.10000000", "limit_price": "40000.0"})
-    conflict = buy(api, **{**body, "quantity": "0.2"})
+    retry = buy(trader_api, **{**body, "quantity": "0.10000000", "limit_price": "40000.0"})
+    conflict = buy(trader_api, **{**body, "quantity": "0.2"})
 
     # then the retry answers 200 with the first order, the other body 409, and nothing
     # more is written
@@ -311,10 +306,10 @@ ODD_DATES = [
 @pytest.mark.parametrize(("field", "value"), ODD_DATES)
 @pytest.mark.timeout(10)
 def test_a_date_outside_what_python_and_the_database_hold_is_a_400_naming_the_field(
-    api, path, field, value
+    trader_api, path, field, value
 ):
     # when the transactions or their export are filtered by an odd date
-    response = api.get(path, {field: value})
+    response = trader_api.get(path, {field: value})
 
     # then it is a 400 naming the field, at once
     assert response.status_code == 400
@@ -322,9 +317,9 @@ def test_a_date_outside_what_python_and_the_database_hold_is_a_400_naming_the_fi
 
 
 @pytest.mark.parametrize("path", ["/api/transactions", "/api/transactions/export.csv"])
-def test_the_first_and_last_moments_python_holds_are_accepted(api, path):
+def test_the_first_and_last_moments_python_holds_are_accepted(trader_api, path):
     # when the filter spans everything Python and the database can hold
-    response = api.get(
+    response = trader_api.get(
         path, {"since": "0001-01-01T00:00:00-05:00", "until": "9999-12-31T23:59:59+00:00"}
     )
 
@@ -401,14 +396,14 @@ def clock(trader, monkeypatch):
     return clock
 
 
-def test_a_429_carries_the_seconds_left_in_the_window(api, clock):
+def test_a_429_carries_the_seconds_left_in_the_window(trader_api, clock):
     # given the trader's 20 orders of this minute, 15 seconds before its window ends
-    assert [buy(api, quantity="0.0001").status_code for _ in range(20)] == [201] * 20
+    assert [buy(trader_api, quantity="0.0001").status_code for _ in range(20)] == [201] * 20
 
     # when they place one more, then again 5 seconds later
-    refused = buy(api, quantity="0.0001")
+    refused = buy(trader_api, quantity="0.0001")
     clock.now += 5
-    later = buy(api, quantity="0.0001")
+    later = buy(trader_api, quantity="0.0001")
 
     # then both are 429s saying how long is left (the window's last second included),
     # and the next window takes orders again
@@ -416,17 +411,17 @@ def test_a_429_carries_the_seconds_left_in_the_window(api, clock):
     assert refused.json()["code"] == "rate_limited"
     assert (later.status_code, later["Retry-After"]) == (429, "11")
     clock.now += 11
-    assert buy(api, quantity="0.0001").status_code == 201
+    assert buy(trader_api, quantity="0.0001").status_code == 201
 
 
-def test_a_client_that_waits_retry_after_seconds_gets_through(api, clock):
+def test_a_client_that_waits_retry_after_seconds_gets_through(trader_api, clock):
     # given a refused order
     for _ in range(20):
-        buy(api, quantity="0.0001")
-    refused = buy(api, quantity="0.0001")
+        buy(trader_api, quantity="0.0001")
+    refused = buy(trader_api, quantity="0.0001")
 
     # when the client waits exactly as long as it was told
     clock.now += int(refused["Retry-After"])
 
     # then its next order is taken
-    assert buy(api, quantity="0.0001").status_code == 201
+    assert buy(trader_api, quantity="0.0001").status_code == 201

@@ -10,9 +10,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, connections
 
+from markets.tests.factories import PriceTickFactory
 from trading.models import Balance, LedgerEntry, Order
 from trading.services import TradingError, on_tick, order_cancel, order_place
-from trading.tests.conftest import make_trader, set_price
+from trading.tests.factories import TraderFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -56,8 +57,8 @@ def run_in_threads(count: int, work) -> list[object]:
 
 
 def test_fifty_racing_buys_never_overdraw_one_balance():
-    trader = make_trader()
-    set_price("bitcoin", "1000")
+    trader = TraderFactory.create()
+    PriceTickFactory.create(coin_id="bitcoin", price=Decimal("1000"))
     # 10000 USD buys at most 9 orders of 1 BTC at 1000 (+1 fee each)
 
     results = run_in_threads(
@@ -78,8 +79,8 @@ def test_fifty_racing_buys_never_overdraw_one_balance():
 
 
 def test_racing_retries_with_one_client_order_id_place_one_order():
-    trader = make_trader()
-    set_price("bitcoin", "1000")
+    trader = TraderFactory.create()
+    PriceTickFactory.create(coin_id="bitcoin", price=Decimal("1000"))
 
     results = run_in_threads(
         10,
@@ -102,8 +103,8 @@ def test_racing_retries_with_one_client_order_id_place_one_order():
 
 def test_racing_requests_with_one_client_order_id_and_two_bodies_place_one_order():
     # given a trader
-    trader = make_trader()
-    set_price("bitcoin", "1000")
+    trader = TraderFactory.create()
+    PriceTickFactory.create(coin_id="bitcoin", price=Decimal("1000"))
 
     # when ten requests race with one client_order_id, half for 1 BTC and half for 2
     def work(index: int) -> tuple[Decimal, object]:
@@ -135,8 +136,8 @@ def test_racing_requests_with_one_client_order_id_and_two_bodies_place_one_order
 
 def test_a_cancel_racing_a_fill_settles_once():
     for round_ in range(5):
-        trader = make_trader(f"race{round_}@example.com")
-        set_price("bitcoin", "1000")
+        trader = TraderFactory.create(email=f"race{round_}@example.com")
+        PriceTickFactory.create(coin_id="bitcoin", price=Decimal("1000"))
         order = order_place(
             user=trader,
             coin_id="bitcoin",

@@ -10,9 +10,10 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from cryptovault.asgi import application
+from markets.tests.factories import PriceTickFactory
 from trading.consumers import OrdersConsumer
 from trading.services import on_tick, order_place
-from trading.tests.conftest import make_trader, set_price
+from trading.tests.factories import TraderFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -31,7 +32,7 @@ async def socket_for(user) -> WebsocketCommunicator:
 
 @database_sync_to_async
 def place_limit_and_fill(user) -> int:
-    set_price("bitcoin", "50000")
+    PriceTickFactory.create(coin_id="bitcoin", price=Decimal("50000"))
     order = order_place(
         user=user,
         coin_id="bitcoin",
@@ -45,8 +46,8 @@ def place_limit_and_fill(user) -> int:
 
 
 async def test_a_fill_on_a_tick_is_pushed_to_the_owner_only():
-    owner = await database_sync_to_async(make_trader)("owner@example.com")
-    other = await database_sync_to_async(make_trader)("other@example.com")
+    owner = await database_sync_to_async(TraderFactory.create)(email="owner@example.com")
+    other = await database_sync_to_async(TraderFactory.create)(email="other@example.com")
     mine, theirs = await socket_for(owner), await socket_for(other)
 
     order_id = await place_limit_and_fill(owner)

@@ -8,10 +8,10 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
-from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import password_change
+from accounts.tests.factories import PASSWORD, UserFactory
 from cryptovault.asgi import application
 
 pytestmark = [
@@ -19,8 +19,6 @@ pytestmark = [
     pytest.mark.asyncio,
     pytest.mark.usefixtures("close_executor_connections"),
 ]
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(autouse=True)
@@ -30,9 +28,7 @@ def _quick_recheck(settings):
 
 @database_sync_to_async
 def browser() -> tuple[Client, User]:
-    user = User.objects.create_user(
-        email="socket@example.com", password=PASSWORD, name="S", email_verified_at=timezone.now()
-    )
+    user = UserFactory.create(email="socket@example.com", name="S")
     client = Client()
     client.force_login(user)
     return client, user

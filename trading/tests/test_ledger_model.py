@@ -3,7 +3,7 @@ and price ticks, and after every step each balance equals the model and the sum 
 ledger entries, and none is negative.
 
 The model is a dict of Decimals that applies SPEC §4's rules on its own: a buy costs
-``q8(quantity x price)`` plus the fee (``trading.money.fee_for``), a sell yields the
+``q8(quantity x price)`` plus the fee (``trading.fees.fee_for``), a sell yields the
 notional less the fee, limit and stop orders hold what they may spend, a limit fills at
 its limit price and a stop at the tick's price, oldest first. The service may refuse an
 order for a rule the model does not know (the smallest order, too large): then nothing
@@ -32,10 +32,11 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from accounts.models import User
-from markets.models import PriceTick
+from accounts.tests.factories import UserFactory
+from cryptovault.money import q8
+from markets.tests.factories import PriceTickFactory
+from trading.fees import fee_for
 from trading.models import Balance, Order
-from trading.money import fee_for, q8
 from trading.selectors import ledger_sums
 from trading.services import (
     TradingError,
@@ -86,11 +87,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         LedgerMachine.examples += 1
-        self.user = User.objects.create_user(
-            email=f"model{LedgerMachine.examples}@example.com",
-            password="correct horse battery",
-            name="Model",
-            email_verified_at=timezone.now(),
+        # Not a trader: the machine's first step is the deposit, and it checks the credit.
+        self.user = UserFactory.create(
+            email=f"model{LedgerMachine.examples}@example.com", name="Model"
         )
         # asset -> [available, held]
         self.balances: dict[str, list[Decimal]] = {}
@@ -109,7 +108,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def _tick(self, coin: str, price: Decimal) -> None:
         """A new newest price of ``coin`` (what a market order trades at)."""
         self.clock = max(timezone.now(), self.clock + timedelta(milliseconds=1))
-        PriceTick.objects.create(coin_id=coin, price=price, source="coingecko", at=self.clock)
+        PriceTickFactory.create(coin_id=coin, price=price, at=self.clock)
         self.prices[coin] = price
 
     def _can_settle(self, order: Open, price: Decimal) -> bool:

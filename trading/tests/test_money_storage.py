@@ -10,7 +10,6 @@ import functools
 import random
 import sqlite3
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from decimal import Decimal
 from io import StringIO
 from typing import Any
@@ -20,11 +19,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DataError, connection, connections, transaction
 
+from accounts.tests.factories import UserFactory
 from cryptovault.db.sqlite3.base import decimal_collate
 from markets.models import Coin, PriceTick
+from markets.tests.factories import PriceTickFactory
 from trading.models import Balance, LedgerEntry, Order
 from trading.selectors import ledger_sums
-from trading.tests.conftest import make_trader
+from trading.tests.factories import TraderFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -33,16 +34,7 @@ sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's
 
 
 def _user(email: str = "money@example.com"):
-    from django.utils import timezone
-
-    from accounts.models import User
-
-    return User.objects.create_user(
-        email=email,
-        password="correct horse battery",
-        name="Money",
-        email_verified_at=timezone.now(),
-    )
+    return UserFactory.create(email=email, name="Money")
 
 
 def _order(user, **fields) -> Order:
@@ -160,9 +152,7 @@ def test_amount_comparisons_are_exact_past_the_15th_digit():
 
 def test_a_tiny_price_is_stored_exactly():
     coin = Coin.objects.get(pk="dogecoin")
-    tick = PriceTick.objects.create(
-        coin=coin, price=D("1.206E-9"), source="coingecko", at=datetime.now(UTC)
-    )
+    tick = PriceTickFactory.create(coin=coin, price=D("1.206E-9"))
     user = _user()
     order = _order(user, coin=coin, limit_price=D("0.000000474762"))
 
@@ -176,8 +166,8 @@ def test_orders_at_a_tiny_price_keep_it_and_the_ledger_stays_exact(settings_trad
     from trading.services import order_place
 
     settings_trading.RATELIMIT_ENABLE = False
-    trader = make_trader()
-    prices("dogecoin", "0.000000474762")
+    trader = TraderFactory.create()
+    PriceTickFactory.create(coin_id="dogecoin", price=D("0.000000474762"))
 
     bought = order_place(
         user=trader, coin_id="dogecoin", side="buy", type="market", quantity=D("123456789.1")
@@ -205,9 +195,7 @@ def test_orders_at_a_tiny_price_keep_it_and_the_ledger_stays_exact(settings_trad
 def test_sqlite_stores_decimals_as_plain_text():
     user = _user()
     Balance.objects.create(user=user, asset="USD", available=BIG, held=D("1E-8"))
-    PriceTick.objects.create(
-        coin_id="dogecoin", price=D("1.206E-9"), source="coingecko", at=datetime.now(UTC)
-    )
+    PriceTickFactory.create(coin_id="dogecoin", price=D("1.206E-9"))
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT available, typeof(available), held FROM trading_balance")

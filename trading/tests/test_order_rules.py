@@ -11,11 +11,13 @@ import pytest
 from django.core.management import call_command
 from django.db import models
 
+from accounts.tests.factories import api_for
 from markets.models import PriceTick
+from markets.tests.factories import PriceTickFactory
+from trading.fees import fee_for, notional_for_quote
 from trading.models import Balance, LedgerEntry, Order
-from trading.money import fee_for, notional_for_quote
 from trading.services import TradingError, on_tick, order_place
-from trading.tests.conftest import api_for, set_price
+from trading.tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -28,12 +30,6 @@ def ledger_snapshot() -> tuple[int, int, list[tuple[str, Decimal, Decimal]]]:
 
 def usd_spent(user) -> Decimal:
     return D("10000") - Balance.objects.get(user=user, asset="USD").available
-
-
-@pytest.fixture
-def page_client(client, trader, prices):
-    client.force_login(trader)
-    return client
 
 
 def ticket(client, **fields):
@@ -80,7 +76,7 @@ def test_an_order_worth_less_than_the_minimum_is_refused_by_the_service(
     trader, prices, fields, field
 ):
     # given a funded trader holding some bitcoin, with fresh prices
-    order_place(user=trader, coin_id="bitcoin", side="buy", type="market", quantity=D("0.1"))
+    OrderFactory.create(user=trader, coin_id="bitcoin", quantity=D("0.1"))
     before = ledger_snapshot()
 
     # when they place an order worth less than MIN_ORDER_USD (1.00)
@@ -95,13 +91,13 @@ def test_an_order_worth_less_than_the_minimum_is_refused_by_the_service(
 
 
 @pytest.mark.parametrize(("fields", "field"), BELOW_MINIMUM)
-def test_an_order_worth_less_than_the_minimum_is_a_400_from_the_api(api_trader, fields, field):
+def test_an_order_worth_less_than_the_minimum_is_a_400_from_the_api(trader_api, fields, field):
     # given a trader holding some bitcoin
-    assert api_order(api_trader, quantity="0.1").status_code == 201
+    assert api_order(trader_api, quantity="0.1").status_code == 201
     before = ledger_snapshot()
 
     # when the API is asked for an order worth less than 1.00 USD
-    response = api_order(api_trader, **fields)
+    response = api_order(trader_api, **fields)
 
     # then it answers 400 below_minimum naming the field, and nothing is written
     assert response.status_code == 400
@@ -114,7 +110,7 @@ def test_an_order_worth_less_than_the_minimum_is_a_400_from_the_api(api_trader, 
 @pytest.mark.parametrize(("fields", "field"), BELOW_MINIMUM)
 def test_an_order_worth_less_than_the_minimum_is_a_ticket_error(page_client, trader, fields, field):
     # given a trader holding some bitcoin
-    order_place(user=trader, coin_id="bitcoin", side="buy", type="market", quantity=D("0.1"))
+    OrderFactory.create(user=trader, coin_id="bitcoin", quantity=D("0.1"))
     before = ledger_snapshot()
 
     # when the ticket asks for an order worth less than 1.00 USD
@@ -190,13 +186,13 @@ MISPLACED = [
 
 
 @pytest.mark.parametrize(("fields", "field"), MISPLACED)
-def test_a_field_of_another_order_type_is_a_400_naming_it(api_trader, fields, field):
+def test_a_field_of_another_order_type_is_a_400_naming_it(trader_api, fields, field):
     # given a trader holding some bitcoin
-    assert api_order(api_trader, quantity="0.1").status_code == 201
+    assert api_order(trader_api, quantity="0.1").status_code == 201
     before = ledger_snapshot()
 
     # when the API gets an order with a field its type does not have
-    response = api_order(api_trader, **fields)
+    response = api_order(trader_api, **fields)
 
     # then it answers 400 naming that field, and nothing is written
     assert response.status_code == 400
@@ -209,7 +205,7 @@ def test_a_field_of_another_order_type_is_a_400_naming_it(api_trader, fields, fi
 @pytest.mark.parametrize(("fields", "field"), MISPLACED)
 def test_a_field_of_another_order_type_is_a_ticket_error(page_client, trader, fields, field):
     # given a trader holding some bitcoin
-    order_place(user=trader, coin_id="bitcoin", side="buy", type="market", quantity=D("0.1"))
+    OrderFactory.create(user=trader, coin_id="bitcoin", quantity=D("0.1"))
     before = ledger_snapshot()
 
     # when the ticket sends a field its order type does not have (an old page, no script)
@@ -221,14 +217,14 @@ def test_a_field_of_another_order_type_is_a_ticket_error(page_client, trader, fi
     assert ledger_snapshot() == before
 
 
-def test_a_retry_with_a_limit_price_on_a_market_order_is_refused_not_replayed(api_trader):
+def test_a_retry_with_a_limit_price_on_a_market_order_is_refused_not_replayed(trader_api):
     # given a market order placed with a client_order_id
-    first = api_order(api_trader, client_order_id="m-1")
+    first = api_order(trader_api, client_order_id="m-1")
     assert first.status_code == 201
     before = ledger_snapshot()
 
     # when it is retried with a limit price (which a market order does not have)
-    retry = api_order(api_trader, client_order_id="m-1", limit_price="150")
+    retry = api_order(trader_api, client_order_id="m-1", limit_price="150")
 
     # then it is refused naming the limit price: not the first order back as if it matched
     assert retry.status_code == 400
@@ -256,7 +252,7 @@ def test_the_fee_is_rounded_up_to_the_8th_place(settings_trading, notional, fee)
 def test_a_market_buy_of_a_tiny_notional_pays_a_fee_of_one_hundred_millionth(trader, settings):
     # given no minimum order and dogecoin at 0.18
     settings.MIN_ORDER_USD = D("0")
-    set_price("dogecoin", "0.18")
+    PriceTickFactory.create(coin_id="dogecoin", price=D("0.18"))
 
     # when a trader buys 0.00000002 DOGE (worth 0.0000000036 USD)
     order = order_place(
@@ -320,7 +316,7 @@ def price_places() -> int:
 )
 def test_a_quote_amount_buy_at_a_tiny_price_buys_the_right_quantity(trader, price, quantity):
     # given a coin at a tiny price
-    set_price("dogecoin", str(price))
+    PriceTickFactory.create(coin_id="dogecoin", price=price)
 
     # when a trader spends 10 USD on it
     order = order_place(
@@ -335,13 +331,13 @@ def test_a_quote_amount_buy_at_a_tiny_price_buys_the_right_quantity(trader, pric
     call_command("check_ledger")
 
 
-def test_a_limit_buy_at_a_tiny_limit_price_holds_its_notional_and_fee(api_trader, trader):
+def test_a_limit_buy_at_a_tiny_limit_price_holds_its_notional_and_fee(trader_api, trader):
     # given dogecoin at 0.00000001 (above the limit below)
-    set_price("dogecoin", "0.00000001")
+    PriceTickFactory.create(coin_id="dogecoin", price=D("0.00000001"))
 
     # when a trader asks for a billion DOGE at 0.000000001206 (1.206 USD), through the API
     response = api_order(
-        api_trader,
+        trader_api,
         coin="dogecoin",
         type="limit",
         quantity="1000000000",
@@ -378,7 +374,7 @@ def test_a_limit_price_with_more_places_than_a_price_holds_is_refused(trader, pr
 
 def test_the_ticket_takes_a_limit_price_of_a_tiny_coin(page_client):
     # given dogecoin at 0.00000001
-    set_price("dogecoin", "0.00000001")
+    PriceTickFactory.create(coin_id="dogecoin", price=D("0.00000001"))
 
     # when the ticket asks for a billion DOGE at 0.000000001206
     response = ticket(
@@ -396,7 +392,7 @@ def test_the_ticket_takes_a_limit_price_of_a_tiny_coin(page_client):
 
 def test_the_ticket_says_a_tiny_price_and_fee_with_their_digits(page_client):
     # given dogecoin at 0.00001206
-    set_price("dogecoin", "0.00001206")
+    PriceTickFactory.create(coin_id="dogecoin", price=D("0.00001206"))
 
     # when the ticket buys 100,000 DOGE (1.206 USD, a fee of 0.001206)
     response = ticket(page_client, coin="dogecoin", quantity="100000")
@@ -428,7 +424,7 @@ def test_a_quote_amount_pays_for_its_notional_and_fee(settings_trading, quote):
 )
 def test_a_price_stored_as_zero_is_price_unavailable_and_writes_nothing(trader, changes):
     # given a coin whose newest price is 0 (a price too small for its column)
-    set_price("dogecoin", "0")
+    PriceTickFactory.create(coin_id="dogecoin", price=D("0"))
     before = ledger_snapshot()
 
     # when a trader buys it at market
@@ -443,7 +439,7 @@ def test_a_price_stored_as_zero_is_price_unavailable_and_writes_nothing(trader, 
 
 def test_a_price_stored_as_zero_is_a_400_from_the_api_never_a_500(trader):
     # given a coin whose newest price is 0
-    set_price("dogecoin", "0")
+    PriceTickFactory.create(coin_id="dogecoin", price=D("0"))
 
     # when the API is asked to spend 10 USD on it
     response = api_for(trader).post(
@@ -456,8 +452,3 @@ def test_a_price_stored_as_zero_is_a_400_from_the_api_never_a_500(trader):
     assert response.status_code == 400
     assert response.json()["code"] == "price_unavailable"
     assert not Order.objects.exists()
-
-
-@pytest.fixture
-def api_trader(trader, prices):
-    return api_for(trader)

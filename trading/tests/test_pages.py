@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.core.management import call_command
 
+from accounts.tests.factories import api_for
+from markets.tests.factories import PriceTickFactory
 from trading.models import LedgerEntry, Order
-from trading.tests.conftest import api_for, set_price
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def page_client(client, trader, prices):
-    client.force_login(trader)
-    return client
 
 
 def test_pages_need_a_login(client):
@@ -170,7 +167,7 @@ def test_a_ticket_too_large_to_store_shows_the_error_next_to_the_field(
     page_client, fields, field, message
 ):
     # given a coin at the smallest price a tick stores
-    set_price("dogecoin", "0.00000001")
+    PriceTickFactory.create(coin_id="dogecoin", price=Decimal("0.00000001"))
     entries = LedgerEntry.objects.count()
 
     # when the ticket asks for an order whose value cannot be stored

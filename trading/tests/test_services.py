@@ -9,10 +9,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from markets.tests.factories import PriceTickFactory
 from trading import selectors, services
 from trading.models import Balance, LedgerEntry, Order
 from trading.services import TradingError, on_tick, order_cancel, order_place
-from trading.tests.conftest import make_trader, set_price
+from trading.tests.factories import OrderFactory, TraderFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -66,8 +67,8 @@ def test_market_buy_by_quote_amount_spends_at_most_the_amount(trader, prices):
 
 
 def test_market_sell_yields_quantity_times_price_minus_fee_and_realized_pnl(trader, prices):
-    order_place(user=trader, coin_id="bitcoin", side="buy", type="market", quantity=D("0.1"))
-    set_price("bitcoin", "60000")
+    OrderFactory.create(user=trader, coin_id="bitcoin", quantity=D("0.1"))
+    PriceTickFactory.create(coin_id="bitcoin", price=D("60000"))
 
     sell = order_place(
         user=trader, coin_id="bitcoin", side="sell", type="market", quantity=D("0.05")
@@ -110,7 +111,9 @@ def test_selling_what_you_do_not_have_is_insufficient_funds(trader, prices):
 
 def test_a_price_older_than_two_refresh_periods_is_refused(trader, settings):
     settings.PRICE_SOURCE = "coingecko"  # and CoinGecko unreachable: no fresher price
-    set_price("bitcoin", "50000", at=datetime.now(UTC) - timedelta(seconds=121))
+    PriceTickFactory.create(
+        coin_id="bitcoin", price=D("50000"), at=datetime.now(UTC) - timedelta(seconds=121)
+    )
 
     with pytest.raises(TradingError) as raised:
         order_place(user=trader, coin_id="bitcoin", side="buy", type="market", quantity=D("0.01"))
@@ -164,7 +167,7 @@ def test_limit_buy_holds_funds_and_fills_on_a_touching_tick(trader, prices):
 
 
 def test_limit_sell_fills_when_the_price_crosses_above(trader, prices):
-    order_place(user=trader, coin_id="ethereum", side="buy", type="market", quantity=D("1"))
+    OrderFactory.create(user=trader, coin_id="ethereum", quantity=D("1"))
     sell = order_place(
         user=trader,
         coin_id="ethereum",
@@ -186,7 +189,7 @@ def test_limit_sell_fills_when_the_price_crosses_above(trader, prices):
 
 
 def test_stop_sell_triggers_at_the_tick_price(trader, prices):
-    order_place(user=trader, coin_id="ethereum", side="buy", type="market", quantity=D("2"))
+    OrderFactory.create(user=trader, coin_id="ethereum", quantity=D("2"))
     stop = order_place(
         user=trader,
         coin_id="ethereum",
@@ -299,7 +302,7 @@ def test_orders_waiting_for_price_follows_open_orders(trader, prices):
 
 
 def test_check_ledger_passes_then_fails_on_a_tampered_balance(trader, prices, capsys):
-    order_place(user=trader, coin_id="bitcoin", side="buy", type="market", quantity=D("0.1"))
+    OrderFactory.create(user=trader, coin_id="bitcoin", quantity=D("0.1"))
     order_place(
         user=trader,
         coin_id="bitcoin",
@@ -370,8 +373,8 @@ def test_one_tick_fills_many_orders_of_many_users_in_order(trader, other_trader,
 
 
 def test_portfolio_value_over_time_follows_fills_and_prices(trader, prices):
-    order_place(user=trader, coin_id="bitcoin", side="buy", type="market", quantity=D("0.1"))
-    set_price("bitcoin", "60000")
+    OrderFactory.create(user=trader, coin_id="bitcoin", quantity=D("0.1"))
+    PriceTickFactory.create(coin_id="bitcoin", price=D("60000"))
 
     history = selectors.portfolio_history(user=trader, points=10)
 
@@ -429,7 +432,7 @@ def test_an_order_worth_more_than_the_ledger_holds_is_refused_naming_the_field(
 
 def test_a_quote_amount_that_buys_more_coins_than_the_ledger_holds_is_refused(trader):
     # given a coin at the smallest price a tick stores
-    set_price("dogecoin", "0.00000001")
+    PriceTickFactory.create(coin_id="dogecoin", price=D("0.00000001"))
 
     # when a market buy spends 10^13 USD on it (about 10^21 coins)
     with pytest.raises(TradingError) as raised:
@@ -453,11 +456,11 @@ def test_a_sale_that_would_overflow_the_usd_balance_is_refused_and_writes_nothin
     # given a trader whose USD balance is 10^13 short of the most a column holds (round
     # numbers: SQLite keeps 15 significant digits of a NUMERIC column)
     settings_trading.DEMO_STARTING_BALANCE_USD = D("99999999999990000000")
-    trader = make_trader()
-    set_price("bitcoin", "10000000000000")
-    order_place(user=trader, coin_id="bitcoin", side="buy", type="market", quantity=D("1"))
+    trader = TraderFactory.create()
+    PriceTickFactory.create(coin_id="bitcoin", price=D("10000000000000"))
+    OrderFactory.create(user=trader, coin_id="bitcoin", quantity=D("1"))
     assert balance(trader, "USD") == (D("99999989989990000000"), D("0"))
-    set_price("bitcoin", "20000000000000")
+    PriceTickFactory.create(coin_id="bitcoin", price=D("20000000000000"))
     before = ledger_snapshot()
 
     # when they sell for more than the balance can take
