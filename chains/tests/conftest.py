@@ -8,6 +8,8 @@ import pytest
 from werkzeug import Request as WerkzeugRequest
 from werkzeug import Response as WerkzeugResponse
 
+from accounts.models import User
+from accounts.tests.factories import UserFactory
 from chains.local_evm import ganache
 
 
@@ -22,6 +24,12 @@ def local_chain(settings, evm_url):
     """The local dev chain (1337) configured with the running ganache."""
     settings.CHAIN_RPC_URLS = {1337: evm_url}
     return evm_url
+
+
+@pytest.fixture
+def owner(db) -> User:
+    """The owner of the wallets linked in a test; unverified, as nothing here needs more."""
+    return UserFactory.create(email="owner@example.com", name="O", unverified=True)
 
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

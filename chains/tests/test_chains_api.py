@@ -6,11 +6,10 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from chains.local_evm import ACCOUNTS
 from chains.rpc import RpcClient
-from markets.models import Coin, PriceTick
+from markets.tests.factories import PriceTickFactory
 
 pytestmark = pytest.mark.django_db
 SENDER, _ = ACCOUNTS[0]
@@ -47,12 +46,7 @@ def test_the_rpc_client_reads_the_local_chain(local_chain):
 
 
 def test_gas_reports_fees_and_the_transfer_cost_in_eth_and_usd(client, local_chain):
-    PriceTick.objects.create(
-        coin=Coin.objects.get(pk="ethereum"),
-        price=Decimal("3000"),
-        source="coingecko",
-        at=timezone.now(),
-    )
+    PriceTickFactory.create(coin_id="ethereum", price=Decimal("3000"))
 
     body = client.get("/api/chains/1337/gas").json()
 

@@ -9,8 +9,8 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from rest_framework.test import APIClient
 
-from accounts.api import tokens_for
-from accounts.models import AuditEvent, User
+from accounts.models import AuditEvent
+from accounts.tests.factories import UserFactory, api_for
 from chains.models import LinkedWallet
 
 pytestmark = pytest.mark.django_db
@@ -39,17 +39,6 @@ def sign(account, message: str) -> str:
     return "0x" + account.sign_message(encode_defunct(text=message)).signature.hex().removeprefix(
         "0x"
     )
-
-
-@pytest.fixture
-def owner(db) -> User:
-    return User.objects.create_user(email="owner@example.com", password="x" * 16, name="O")
-
-
-def api_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for(user)['access']}")
-    return client
 
 
 def link(api: APIClient, account, **overrides):
@@ -106,7 +95,7 @@ def test_an_expired_nonce_is_refused(owner):
 
 
 def test_another_users_nonce_is_refused(owner):
-    other = User.objects.create_user(email="other@example.com", password="x" * 16, name="X")
+    other = UserFactory.create(email="other@example.com", name="X", unverified=True)
     nonce = api_for(other).post("/api/wallets/nonce").json()["nonce"]
     account = Account.create()
     message = siwe_message(account.address, nonce)
@@ -163,7 +152,7 @@ def test_a_garbled_message_or_signature_is_a_400(owner):
 
 
 def test_an_address_belongs_to_one_user(owner):
-    other = User.objects.create_user(email="other@example.com", password="x" * 16, name="X")
+    other = UserFactory.create(email="other@example.com", name="X", unverified=True)
     account = Account.create()
     assert link(api_for(owner), account).status_code == 201
 

@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 import pytest
 from django.utils import timezone
 
-from accounts.models import User
 from chains import services, siwe
 from chains.models import LinkedWallet
 from chains.services import NONCE_LIFE
@@ -115,11 +114,6 @@ def test_parsing_negative_is_refused_by_the_parser(message):
         siwe.parse(message)
 
     assert refused.value.code == "siwe_invalid"
-
-
-@pytest.fixture
-def owner(db) -> User:
-    return User.objects.create_user(email="owner@example.com", password="x" * 16, name="O")
 
 
 @pytest.mark.parametrize("message", vectors("parsing_negative.json"))

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from accounts.api import tokens_for
 from accounts.models import User
+from accounts.tests.factories import UserFactory, api_for
 from chains.local_evm import ACCOUNTS
 from chains.models import LinkedWallet, WalletTransaction
 from chains.rpc import RpcClient
@@ -19,11 +19,9 @@ RECEIVER, _ = ACCOUNTS[1]
 
 @pytest.fixture
 def api(local_chain) -> APIClient:
-    user = User.objects.create_user(email="sender@example.com", password="x" * 16, name="S")
+    user = UserFactory.create(email="sender@example.com", name="S", unverified=True)
     LinkedWallet.objects.create(user=user, address=SENDER, chain_id=1337)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for(user)['access']}")
-    return client
+    return api_for(user)
 
 
 def send(url: str, value: int = 10**15) -> str:

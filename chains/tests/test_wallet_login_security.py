@@ -12,15 +12,15 @@ from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, User
 from accounts.services import LOGIN_LOCKOUT_FAILURES, login_failure_record
+from accounts.tests.factories import api_for
 from chains.models import SiweNonce
-from chains.tests.test_siwe import api_for, link, sign, siwe_message
+from chains.tests.test_siwe import link, sign, siwe_message
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def linked(db) -> tuple[User, object]:
-    owner = User.objects.create_user(email="owner@example.com", password="x" * 16, name="O")
+def linked(owner: User) -> tuple[User, object]:
     account = Account.create()
     assert link(api_for(owner), account).status_code == 201
     return owner, account
