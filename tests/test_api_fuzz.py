@@ -31,10 +31,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
 
 from accounts.api import tokens_for
-from accounts.models import User
 from chains.registry import CHAINS
 from cryptovault.wsgi import application
-from trading.services import account_fund_initial
+from trading.tests.factories import TraderFactory
 
 pytestmark = pytest.mark.fuzz
 
@@ -95,13 +94,13 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application, config=CONF
 
 
 @pytest.fixture
-def bearer(user: User, settings: Any) -> dict[str, str]:
-    """The verified user of tests/conftest.py, with the demo dollars so orders can
-    fill, as an Authorization header; and no chain RPC, so chain calls answer the
-    designed 503 offline."""
+def bearer(db: None, settings: Any) -> dict[str, str]:
+    """A verified trader holding the demo dollars, so orders can fill, as an
+    Authorization header; and no chain RPC, so chain calls answer the designed 503
+    offline."""
     settings.CHAIN_RPC_URLS = {}
-    account_fund_initial(user=user)
-    return {"Authorization": f"Bearer {tokens_for(user)['access']}"}
+    trader = TraderFactory.create(email="ada@example.com", name="Ada")
+    return {"Authorization": f"Bearer {tokens_for(trader)['access']}"}
 
 
 @pytest.fixture

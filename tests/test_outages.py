@@ -27,9 +27,9 @@ import pytest
 import redis
 from django.conf import settings as django_settings
 from django.core.cache import caches
-from rest_framework.test import APIClient
 
 from accounts.api import tokens_for
+from accounts.tests.factories import PASSWORD, api_for
 from cryptovault import cache_fallback
 from markets import feed
 from markets.models import PriceTick
@@ -37,12 +37,12 @@ from markets.tests.conftest import markets_payload
 from tests.processes import child_env, run_manage
 from tests.servers import free_port, gunicorn_command, served
 from trading.models import Order
-from trading.tests.conftest import make_trader
+from trading.tests.factories import TraderFactory
 
 RETRY_SECONDS = 1.0  # the breaker's pause between two tries of a dead Redis
 OUTAGE_LOGGER = "cryptovault.cache_fallback"
-# Test accounts' passphrases (make_trader's is "correct horse battery").
-TRADER_PASSPHRASE = "correct horse battery"
+# Test accounts' passphrases (a factory-made trader's is PASSWORD).
+TRADER_PASSPHRASE = PASSWORD
 WRONG_PASSPHRASE = "whatever it is"
 NEW_PASSPHRASE = "a long enough passphrase"
 
@@ -233,9 +233,8 @@ def test_limits_count_per_process_while_redis_is_down_and_go_back_to_it(
     client, on_redis, caplog, django_capture_on_commit_callbacks
 ):
     caplog.set_level(logging.INFO)
-    trader = make_trader()
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for(trader)['access']}")
+    trader = TraderFactory.create()
+    api = api_for(trader)
     assert client.get("/health").json()["status"] == "ok"
 
     # When: Redis dies
@@ -512,20 +511,10 @@ def _terminate_app_connections() -> int:
         return len(cursor.fetchall())
 
 
-@pytest.fixture
-def tracked_coins(transactional_db) -> None:
-    """The seeded coins, restored for a transactional test (a flush removes them)."""
-    import importlib
-
-    from django.apps import apps
-
-    importlib.import_module("markets.migrations.0002_seed_coins").seed(apps, None)
-
-
 @pytest.mark.timeout(180)
 def test_orders_survive_postgres_dropping_the_connections(tracked_coins, gunicorn_on_test_database):
     base, log = gunicorn_on_test_database
-    traders = [make_trader(f"trader{n}@example.com") for n in range(6)]
+    traders = [TraderFactory.create(email=f"trader{n}@example.com") for n in range(6)]
     tokens = [str(tokens_for(trader)["access"]) for trader in traders]
     order = {"coin": "bitcoin", "side": "buy", "type": "market", "quote_amount": "10"}
     statuses: list[int] = []

@@ -8,8 +8,7 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.api import tokens_for
-from accounts.models import User
+from accounts.tests.factories import UserFactory, api_for
 
 pytestmark = pytest.mark.django_db
 
@@ -18,10 +17,7 @@ PUBLIC_POSTS = ["/api/auth/login", "/api/auth/signup", "/api/wallets/login"]
 
 @pytest.fixture
 def trader_api(db) -> APIClient:
-    user = User.objects.create_user(email="t@example.com", password="x" * 16, name="T")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for(user)['access']}")
-    return client
+    return api_for(UserFactory.create(email="t@example.com", name="T", unverified=True))
 
 
 def post_raw(client: APIClient, path: str, body: bytes | str, content_type: str):

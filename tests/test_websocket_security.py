@@ -17,11 +17,10 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
-from django.utils import timezone
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
-from accounts.models import User
+from accounts.tests.factories import UserFactory
 from cryptovault.asgi import application
 from tests.servers import LiveServer, asgi_server
 
@@ -63,12 +62,7 @@ def headers(origin: bytes | None = SAME_ORIGIN, host: bytes = HOST, *extra: byte
 @database_sync_to_async
 def session_cookie() -> bytes:
     """A logged-in user's session cookie, as the browser would send it."""
-    user = User.objects.create_user(
-        email="socket@example.com",
-        password="correct horse battery",
-        name="Socket",
-        email_verified_at=timezone.now(),
-    )
+    user = UserFactory.create(email="socket@example.com", name="Socket")
     client = Client()
     client.force_login(user)
     name = settings.SESSION_COOKIE_NAME
