@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import update_last_login
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -14,38 +13,10 @@ from rest_framework_simplejwt.views import TokenRefreshView
 from accounts import services
 from accounts.models import User
 from accounts.ratelimits import limit_method
-from accounts.tokens import bearer_token, refresh_token_issue, tokens_revoke
+from accounts.tokens import TOKENS, UserOutputSerializer, bearer_token, tokens_for, tokens_revoke
 from cryptovault.errors import DomainError
 
 DETAIL = inline_serializer("Detail", {"detail": serializers.CharField()})
-
-
-class UserOutputSerializer(serializers.ModelSerializer[User]):
-    email_verified = serializers.BooleanField(read_only=True)
-
-    class Meta:
-        model = User
-        fields = ["id", "email", "name", "email_verified"]
-
-
-TOKENS = inline_serializer(
-    "TokensWithUser",
-    {
-        "access": serializers.CharField(),
-        "refresh": serializers.CharField(),
-        "user": UserOutputSerializer(),
-    },
-)
-
-
-def tokens_for(user: User) -> dict[str, object]:
-    refresh = refresh_token_issue(user=user)
-    update_last_login(User, user)
-    return {
-        "access": str(refresh.access_token),
-        "refresh": str(refresh),
-        "user": UserOutputSerializer(user).data,
-    }
 
 
 class PublicApi(APIView):

@@ -1,5 +1,10 @@
 """API tokens (SimpleJWT): issuing them per login, and ending them at logout.
 
+Every door that logs a user in through the API (password, email verification, a
+linked wallet) answers the same ``{access, refresh, user}`` with ``tokens_for``; the
+accounts API and the chains API both call it here, in the accounts core, so neither
+app's screens reach into the other's.
+
 Every login gets a login id, the ``sid`` claim: the first refresh token's ``jti``.
 Access tokens copy it from their refresh token and rotation keeps it, so one claim
 names everything a login issued. Logging out blacklists the refresh token (no new
@@ -11,9 +16,11 @@ from __future__ import annotations
 
 import contextlib
 
+from django.contrib.auth.models import update_last_login
 from django.db import transaction
 from django.utils import timezone
-from rest_framework import status
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
@@ -25,11 +32,43 @@ from accounts.models import RevokedToken, User
 from cryptovault.errors import DomainError
 
 
+# The user as every API answer shows them (``GET /api/auth/me`` and each login). No
+# docstring: drf-spectacular would publish it as the component's description.
+class UserOutputSerializer(serializers.ModelSerializer[User]):
+    email_verified = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "name", "email_verified"]
+
+
+# The OpenAPI shape of a login's answer, for every view that answers ``tokens_for``.
+TOKENS = inline_serializer(
+    "TokensWithUser",
+    {
+        "access": serializers.CharField(),
+        "refresh": serializers.CharField(),
+        "user": UserOutputSerializer(),
+    },
+)
+
+
 def refresh_token_issue(*, user: User) -> RefreshToken:
     """A refresh token for a new login, carrying the login id."""
     refresh = RefreshToken.for_user(user)
     refresh[LOGIN_ID_CLAIM] = refresh["jti"]
     return refresh
+
+
+def tokens_for(user: User) -> dict[str, object]:
+    """A new login's tokens and the user they belong to; the login is stamped on the user."""
+    refresh = refresh_token_issue(user=user)
+    update_last_login(User, user)
+    return {
+        "access": str(refresh.access_token),
+        "refresh": str(refresh),
+        "user": UserOutputSerializer(user).data,
+    }
 
 
 @transaction.atomic

@@ -20,12 +20,12 @@ from django.views.generic import ListView
 from accounts import forms, services
 from accounts.models import SentEmail, User
 from accounts.ratelimits import limit, limit_method
+from accounts.sessions import MODEL_BACKEND
 from cryptovault.errors import DomainError
 from cryptovault.form_views import ServiceFormView
 from cryptovault.redirects import safe_next_url
 
 AFTER_LOGIN = reverse_lazy("markets:list")
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
