@@ -26,6 +26,11 @@ tiers, and the estimate ignores the tier.
 
 Cached a few seconds per chain (``CHAIN_GAS_CACHE_SECONDS``): the fees, and the gas
 report whole, so its USD figure may lag a new price by that long.
+
+``gas_report`` and ``gas_estimate`` are what the API calls: they reach the chain's node
+through ``chains.nodes``, which turns its failures into the API's answers. The gas
+report is a GET that reads the outside world by nature (fees are the node's, now); the
+cache keeps that to one node call per chain every few seconds, whatever the traffic.
 """
 
 from __future__ import annotations
@@ -37,8 +42,10 @@ from typing import Any, Literal, get_args
 from django.conf import settings
 from django.core.cache import cache
 
+from chains.nodes import node_answering, node_client
 from chains.registry import Chain, TipFloors
 from chains.rpc import RpcClient, RpcError
+from cryptovault.money import CENT
 from markets.selectors import coin_price_latest
 
 GWEI = Decimal(10**9)
@@ -70,7 +77,8 @@ def usd_for(chain: Chain, amount: Decimal) -> str | None:
     tick = coin_price_latest(coin_id=chain.coin_id)
     if tick is None:
         return None
-    return str((amount * tick.price).quantize(Decimal("0.01")))
+    # The context's rounding (half even), as ever; money.cents would round half up.
+    return str((amount * tick.price).quantize(CENT))
 
 
 def tips_from_history(history: dict[str, Any], floors: TipFloors) -> dict[str, int]:
@@ -113,14 +121,16 @@ def fees(chain: Chain, client: RpcClient) -> dict[str, Any]:
     return result
 
 
-def gas_report(chain: Chain, client: RpcClient) -> dict[str, Any]:
+def gas_report(*, chain: Chain) -> dict[str, Any]:
     """The public gas figures of a chain, cached whole (USD included) like the fees, so a
     cached answer costs neither a node call nor a database query."""
+    client = node_client(chain)
     key = f"chains:gas:{chain.chain_id}"
     cached = cache.get(key)
     if cached is not None:
         return dict(cached)
-    figures = fees(chain, client)
+    with node_answering(chain):
+        figures = fees(chain, client)
     if figures["base_fee"] is not None:
         tips = figures["tips"]
         per_gas = figures["base_fee"] + tips["standard"]
@@ -140,13 +150,16 @@ def gas_report(chain: Chain, client: RpcClient) -> dict[str, Any]:
     return report
 
 
-def estimate(
-    chain: Chain, client: RpcClient, transaction: dict[str, Any], *, tier: Tier = "standard"
+def gas_estimate(
+    *, chain: Chain, sender: str, to: str, value_wei: int, data: str, tier: Tier = "standard"
 ) -> dict[str, Any]:
     """Gas limit and fees for a transaction at a tier (legacy chains have one gas price,
     whatever the tier)."""
-    gas_limit = client.estimate_gas(transaction)
-    figures = fees(chain, client)
+    client = node_client(chain)
+    transaction = {"from": sender, "to": to, "value": hex(value_wei), "data": data}
+    with node_answering(chain, estimating=True):
+        gas_limit = client.estimate_gas(transaction)
+        figures = fees(chain, client)
     if figures["base_fee"] is not None:
         tip = figures["tips"][tier]
         max_fee = 2 * figures["base_fee"] + tip

@@ -1,4 +1,9 @@
-"""Wallet writes: SIWE nonces, linking and unlinking addresses."""
+"""Wallet writes: SIWE nonces, linking, unlinking and logging in with an address, and
+recording the transactions a linked wallet sent and following them to their receipts.
+
+Every refusal is a DomainError with the code SPEC §7 and the tests name; a node's
+failure becomes one in ``chains.nodes``, the one place that maps them.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +13,30 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework import status
 
 from accounts.audit import audit_record
 from accounts.models import User
 from accounts.services import login_lockout_check
 from chains import siwe
 from chains.models import LinkedWallet, SiweNonce, TxStatus, WalletTransaction
+from chains.nodes import node_answering, node_client
 from chains.registry import CHAINS, chain_get
 from chains.rpc import RpcClient, RpcError
+from chains.selectors import (
+    wallet_transaction_find,
+    wallet_transaction_list,
+    wallet_transactions_pending,
+)
 from chains.siwe import to_checksum_address
 from cryptovault.errors import DomainError
 
 NONCE_LIFE = timedelta(minutes=10)
+HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
 def nonce_issue(*, user: User | None) -> SiweNonce:
+    """A single-use nonce for a SIWE message: the user's (linking) or a visitor's (login)."""
     return SiweNonce.objects.create(
         user=user, nonce=secrets.token_hex(16), expires_at=timezone.now() + NONCE_LIFE
     )
@@ -36,7 +50,7 @@ def _signed_in(
 
     The message must follow the EIP-4361 grammar strictly (fields in order, each once),
     with one leniency: an all-lowercase address is accepted, because wallets report
-    addresses in lowercase and the wallet page (static/js/wallet-common.js) signs that
+    addresses in lowercase and the wallet page (static/js/lib/ethereum.js) signs that
     form; the signature still has to recover to that address.
     """
     parsed = siwe.verify(
@@ -127,37 +141,43 @@ def wallet_login(*, message: str, signature: str, domain: str, origin: str) -> U
 
 
 def wallet_unlink(*, user: User, address: str) -> None:
-    wallet = LinkedWallet.objects.filter(user=user, address__iexact=address).first()
-    if wallet is None:
-        raise DomainError("not_found", "No such wallet on your account.", status_code=404)
-    wallet.delete()
-    audit_record(action="wallet_unlinked", user=user, address=wallet.address)
-
-
-HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
+    """Unlink one of the user's addresses (any letter case); 404 when it is not theirs."""
+    with transaction.atomic():
+        wallet = (
+            LinkedWallet.objects.filter(user=user, address__iexact=address).first()
+            if siwe.ADDRESS.fullmatch(address)
+            else None
+        )
+        if wallet is None:
+            raise DomainError(
+                "not_found",
+                "No such wallet on your account.",
+                status_code=status.HTTP_404_NOT_FOUND,
+            )
+        wallet.delete()
+        audit_record(action="wallet_unlinked", user=user, address=wallet.address)
 
 
 def transaction_record(
     *, user: User, chain_id: int, tx_hash: str
 ) -> tuple[WalletTransaction, bool]:
-    """Record a transaction sent from one of the user's linked addresses."""
+    """Record a transaction sent from one of the user's linked addresses; (tx, created).
+
+    Recording it the first time also looks its receipt up once, so a transfer the node
+    mined at once is answered confirmed."""
     chain = chain_get(chain_id)
     if chain is None:
         raise DomainError("unknown_chain", f"Chain {chain_id} is not supported.", field="chain_id")
-    if not HASH.match(tx_hash):
+    if not HASH.fullmatch(tx_hash):
         raise DomainError(
             "invalid_hash", "A transaction hash is 0x and 64 hex digits.", field="hash"
         )
-    existing = WalletTransaction.objects.filter(chain_id=chain_id, hash=tx_hash.lower()).first()
+    existing = wallet_transaction_find(user=user, chain_id=chain_id, tx_hash=tx_hash)
     if existing is not None:
-        if existing.user_id != user.pk:
-            raise DomainError("not_found", "No such transaction.", status_code=404)
         return existing, False
-    if not chain.rpc_url:
-        raise DomainError(
-            "rpc_not_configured", f"{chain.name} has no RPC URL on this server.", status_code=503
-        )
-    found = RpcClient(chain.rpc_url).transaction(tx_hash)
+    client = node_client(chain)
+    with node_answering(chain):
+        found = client.transaction(tx_hash)
     if found is None:
         raise DomainError(
             "unknown_transaction", "The chain does not know this transaction (yet).", field="hash"
@@ -181,10 +201,9 @@ def transaction_record(
             )
     except IntegrityError:
         # The same hash recorded meanwhile (the page posting twice): the row that won.
-        tx = WalletTransaction.objects.get(chain_id=chain_id, hash=tx_hash.lower())
-        if tx.user_id != user.pk:
-            raise DomainError("not_found", "No such transaction.", status_code=404) from None
-        return tx, False
+        won = wallet_transaction_find(user=user, chain_id=chain_id, tx_hash=tx_hash)
+        assert won is not None  # the row that broke the unique constraint
+        return won, False
     transaction_follow(tx)
     return tx, True
 
@@ -219,3 +238,28 @@ def transaction_follow(
     tx.fee_wei = gas_used * price
     tx.save(update_fields=["status", "block_number", "gas_used", "fee_wei", "updated_at"])
     return tx
+
+
+def transaction_history_follow(*, user: User) -> list[WalletTransaction]:
+    """The user's latest transactions, each pending one first looked up once more.
+
+    Why reading the history asks the chain: the wallet page polls it every few seconds
+    while a transfer is pending (static/js/wallet.js) and shows it settle, even where
+    no ``follow_wallet_transactions`` process runs; a failing node is asked once per
+    read, not once per transaction (chains/tests/test_transactions.py holds both).
+    """
+    transactions = wallet_transaction_list(user=user)
+    unreachable: set[int] = set()
+    for tx in transactions:
+        transaction_follow(tx, unreachable=unreachable)
+    return transactions
+
+
+def transactions_pending_follow() -> tuple[int, int]:
+    """Follow every pending transaction once; (settled now, pending before)."""
+    pending = wallet_transactions_pending()
+    unreachable: set[int] = set()
+    settled = sum(
+        transaction_follow(tx, unreachable=unreachable).status != TxStatus.PENDING for tx in pending
+    )
+    return settled, len(pending)

@@ -7,8 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from chains.models import TxStatus, WalletTransaction
-from chains.services import transaction_follow
+from chains.services import transactions_pending_follow
 
 
 class Command(BaseCommand):
@@ -19,13 +18,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, every: float = 0, **options: Any) -> None:
         while True:
-            pending = list(WalletTransaction.objects.filter(status=TxStatus.PENDING))
-            unreachable: set[int] = set()
-            done = sum(
-                transaction_follow(tx, unreachable=unreachable).status != TxStatus.PENDING
-                for tx in pending
-            )
-            self.stdout.write(f"{done} of {len(pending)} pending transaction(s) settled.")
+            settled, pending = transactions_pending_follow()
+            self.stdout.write(f"{settled} of {pending} pending transaction(s) settled.")
             if not every:
                 return
             time.sleep(every)
