@@ -3,20 +3,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import TemplateView
 
 from chains.models import LinkedWallet
 from chains.registry import CHAINS
+from cryptovault.redirects import safe_next_url
 
 
 class WalletLoginView(TemplateView):
     template_name = "chains/wallet_login.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        target = self.request.GET.get("next", "")
-        safe = url_has_allowed_host_and_scheme(target, allowed_hosts={self.request.get_host()})
-        return {**super().get_context_data(**kwargs), "next": target if safe else ""}
+        # Empty when there is no safe one: the page's script then goes to its own default.
+        next_url = safe_next_url(self.request, default="")
+        return {**super().get_context_data(**kwargs), "next": next_url}
 
 
 class WalletView(LoginRequiredMixin, TemplateView):

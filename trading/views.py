@@ -13,34 +13,30 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views import View
-from django.views.generic import FormView, TemplateView
+from django.views.generic import TemplateView
 
 from cryptovault.errors import DomainError
+from cryptovault.form_views import ServiceFormView, form_error_from
 from cryptovault.limits import RateLimited
-from cryptovault.money import usd_text
+from cryptovault.money import CENT, usd_text
+from cryptovault.redirects import safe_next_url
 from markets.selectors import coin_price_latest
 from trading import selectors, services
 from trading.forms import OrderForm, TransactionFilterForm
+from trading.models import OrderStatus
 
 
 def _dollars(value: Decimal | None) -> str:
     """Dollars to the cent (the ``usd`` filter); under a cent, every digit
     ("$0.000000001206", not "$0.00")."""
-    if value is not None and 0 < abs(value) < Decimal("0.01"):
+    if value is not None and 0 < abs(value) < CENT:
         return f"${value.normalize():f}"
     return usd_text(value)
 
 
-def _back(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return default
-
-
-class TradeView(LoginRequiredMixin, FormView):
+class TradeView(LoginRequiredMixin, ServiceFormView):
     """The ticket on its own page (the coin pages embed the same partial)."""
 
     template_name = "trading/trade.html"
@@ -61,33 +57,21 @@ class TradeView(LoginRequiredMixin, FormView):
         }
         return context
 
-    def form_valid(self, form: OrderForm) -> HttpResponse:
+    def perform(self, form: OrderForm) -> HttpResponse:
         data = form.cleaned_data
-        try:
-            order = services.order_place(
-                user=self.request.user,  # type: ignore[arg-type]
-                coin_id=data["coin"],
-                side=data["side"],
-                type=data["type"],
-                # Every field as sent: the service refuses one of another order type
-                # (the ticket's script does not send those) instead of ignoring it.
-                quantity=data.get("quantity"),
-                quote_amount=data.get("quote_amount"),
-                limit_price=data.get("limit_price"),
-                stop_price=data.get("stop_price"),
-            ).order
-        except RateLimited as error:
-            # The ticket again, saying so, with the status and the wait a client can read.
-            seconds = f"{error.retry_after} second{pluralize(error.retry_after)}"
-            form.add_error(None, f"{error.message} You can place orders again in {seconds}.")
-            response = self.form_invalid(form)
-            response.status_code = error.status_code
-            response["Retry-After"] = str(error.retry_after)
-            return response
-        except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-            return self.form_invalid(form)
-        if order.status == "filled":
+        order = services.order_place(
+            user=self.request.user,  # type: ignore[arg-type]
+            coin_id=data["coin"],
+            side=data["side"],
+            type=data["type"],
+            # Every field as sent: the service refuses one of another order type
+            # (the ticket's script does not send those) instead of ignoring it.
+            quantity=data.get("quantity"),
+            quote_amount=data.get("quote_amount"),
+            limit_price=data.get("limit_price"),
+            stop_price=data.get("stop_price"),
+        ).order
+        if order.status == OrderStatus.FILLED:
             messages.success(
                 self.request,
                 f"{order.get_side_display()} {order.filled_quantity.normalize()} {order.coin_id} "
@@ -95,7 +79,20 @@ class TradeView(LoginRequiredMixin, FormView):
             )
         else:
             messages.success(self.request, f"Your {order.type} order #{order.pk} is open.")
-        return HttpResponseRedirect(_back(self.request, reverse("trading:orders")))
+        return HttpResponseRedirect(safe_next_url(self.request, default=reverse("trading:orders")))
+
+    def refused(self, form: OrderForm, error: DomainError) -> HttpResponse:
+        if not isinstance(error, RateLimited):
+            return super().refused(form, error)
+        # The ticket again, saying so, with the status and the wait a client can read.
+        seconds = f"{error.retry_after} second{pluralize(error.retry_after)}"
+        form_error_from(
+            form, error, message=f"{error.message} You can place orders again in {seconds}."
+        )
+        response = self.form_invalid(form)
+        response.status_code = error.status_code
+        response["Retry-After"] = str(error.retry_after)
+        return response
 
 
 class OrdersView(LoginRequiredMixin, TemplateView):
@@ -103,12 +100,12 @@ class OrdersView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         orders = selectors.orders_for(user=self.request.user)  # type: ignore[arg-type]
-        history = Paginator(orders.exclude(status="open"), 25).get_page(
+        history = Paginator(orders.exclude(status=OrderStatus.OPEN), 25).get_page(
             self.request.GET.get("page")
         )
         return {
             **super().get_context_data(**kwargs),
-            "open_orders": orders.filter(status="open"),
+            "open_orders": orders.filter(status=OrderStatus.OPEN),
             "history": history,
         }
 
