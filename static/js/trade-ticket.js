@@ -28,6 +28,7 @@ if (form) {
   const side = () => form.querySelector("input[name=side]:checked")?.value ?? "buy";
   let timer = null;
   let asked = null; // {key, quote}: the last quote asked for, a promise
+  let shown = 0; // counts changes: an answer to an older one is not shown
   let submitting = false;
 
   function showFields() {
@@ -54,10 +55,17 @@ if (form) {
     return query;
   }
 
-  // One request per distinct order: typing back to an order already quoted reuses it.
+  // One request per distinct order: typing back to the order just quoted reuses it. A
+  // refusal or a failure is not kept: the next change or tick asks again.
   function quoteFor(query) {
     const key = query.toString();
-    if (asked?.key !== key) asked = { key, quote: apiFetch("/api/orders/quote", { query }) };
+    if (asked?.key !== key) {
+      const entry = { key, quote: apiFetch("/api/orders/quote", { query }) };
+      entry.quote.catch(() => {
+        if (asked === entry) asked = null;
+      });
+      asked = entry;
+    }
     return asked.quote;
   }
 
@@ -74,12 +82,12 @@ if (form) {
   async function refresh() {
     const query = order();
     if (!query) return showPrice();
-    const key = query.toString();
+    const mine = shown;
     try {
       const quote = await quoteFor(query);
-      if (asked?.key === key) showQuote(quote);
+      if (mine === shown) showQuote(quote);
     } catch (error) {
-      if (asked?.key !== key) return;
+      if (mine !== shown) return;
       // The server's reason, in the words the form would show after placing the order.
       if (error instanceof ApiError && error.status === 400) estimate.textContent = error.reason;
       else showPrice();
@@ -87,6 +95,7 @@ if (form) {
   }
 
   function changed() {
+    shown += 1;
     showFields();
     window.clearTimeout(timer);
     if (!order()) {
@@ -119,6 +128,7 @@ if (form) {
     event.preventDefault();
     if (submitting) return;
     submitting = true;
+    shown += 1;
     window.clearTimeout(timer);
     let quote;
     try {
