@@ -30,7 +30,7 @@ USERS = 16
 SETUP = """
 import json
 from django.utils import timezone
-from accounts.api import tokens_for
+from accounts.tokens import tokens_for
 from accounts.models import User
 from markets.models import Coin, PriceTick
 from trading.services import account_fund_initial

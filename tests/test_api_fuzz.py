@@ -30,7 +30,7 @@ from django.db import close_old_connections
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
 
-from accounts.api import tokens_for
+from accounts.tokens import tokens_for
 from chains.registry import CHAINS
 from cryptovault.wsgi import application
 from trading.tests.factories import TraderFactory

@@ -28,8 +28,8 @@ import redis
 from django.conf import settings as django_settings
 from django.core.cache import caches
 
-from accounts.api import tokens_for
 from accounts.tests.factories import PASSWORD, api_for
+from accounts.tokens import tokens_for
 from cryptovault import cache_fallback
 from markets import feed
 from markets.models import PriceTick

@@ -16,8 +16,8 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 from rest_framework.test import APIClient
 
-from accounts.api import tokens_for
 from accounts.models import User
+from accounts.tokens import tokens_for
 
 # Every factory-made user logs in with this; tests type it into the forms.
 PASSWORD = "correct horse battery"  # pragma: allowlist secret

@@ -15,8 +15,8 @@ from asgiref.testing import ApplicationCommunicator
 from django.core.handlers.asgi import ASGIHandler
 from django.core.management import call_command
 
-from accounts.api import tokens_for
 from accounts.tests.factories import api_for
+from accounts.tokens import tokens_for
 from markets.tests.factories import PriceTickFactory
 from trading.models import LedgerEntry, Order
 
