@@ -14,6 +14,7 @@ from markets.board import BOARD_KEY, REFRESH_GATE_KEY, prices_board
 from markets.board_row import price_age_seconds
 from markets.models import PriceTick, QuotaUsage
 from markets.tests.conftest import markets_payload, price_usd
+from markets.tests.factories import PriceTickFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -152,13 +153,8 @@ def test_simulated_mode_never_calls_upstream(coingecko, settings):
 
 
 def test_the_simulated_walk_starts_from_the_last_real_price(settings):
-    from markets.models import Coin
-
-    PriceTick.objects.create(
-        coin=Coin.objects.get(pk="bitcoin"),
-        price=Decimal("50000"),
-        source="coingecko",
-        at=datetime.now(UTC) - timedelta(hours=1),
+    PriceTickFactory.create(
+        coin_id="bitcoin", price=Decimal("50000"), at=datetime.now(UTC) - timedelta(hours=1)
     )
 
     price = price_usd(prices_board()["coins"][0])

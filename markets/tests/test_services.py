@@ -10,17 +10,15 @@ import pytest
 from markets.models import Coin, PriceTick
 from markets.services import coin_price_fresh, price_stale_after_seconds, ticks_prune
 from markets.tests.conftest import markets_payload
+from markets.tests.factories import PriceTickFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def tick(coin_id: str, price: str, age_seconds: float) -> PriceTick:
-    return PriceTick.objects.create(
-        coin=Coin.objects.get(pk=coin_id),
-        price=Decimal(price),
-        source="coingecko",
-        at=datetime.now(UTC) - timedelta(seconds=age_seconds),
-    )
+    """A CoinGecko price of ``coin_id`` observed ``age_seconds`` ago."""
+    at = datetime.now(UTC) - timedelta(seconds=age_seconds)
+    return PriceTickFactory.create(coin_id=coin_id, price=Decimal(price), at=at)
 
 
 @pytest.fixture
@@ -75,8 +73,8 @@ def test_no_price_or_a_price_of_zero_is_none(coingecko_only):
 def test_old_ticks_are_pruned():
     coin = Coin.objects.get(pk="bitcoin")
     now = datetime.now(UTC)
-    PriceTick.objects.create(coin=coin, price=1, source="simulated", at=now - timedelta(days=31))
-    PriceTick.objects.create(coin=coin, price=2, source="simulated", at=now - timedelta(days=1))
+    PriceTickFactory.create(coin=coin, price=1, source="simulated", at=now - timedelta(days=31))
+    PriceTickFactory.create(coin=coin, price=2, source="simulated", at=now - timedelta(days=1))
 
     assert ticks_prune(now=now) == 1
     assert list(PriceTick.objects.values_list("price", flat=True)) == [Decimal("2")]

@@ -13,8 +13,9 @@ import pytest
 from django.core.cache import caches
 
 from markets.board import prices_board
-from markets.models import Coin, PriceTick
+from markets.models import PriceTick
 from markets.tests.conftest import price_usd
+from markets.tests.factories import PriceTickFactory
 from tests.processes import child_env, run_python
 
 pytestmark = pytest.mark.django_db
@@ -26,11 +27,8 @@ def next_simulated_price(seed: str, settings) -> Decimal:
     PriceTick.objects.all().delete()
     for cache in caches.all():
         cache.clear()
-    PriceTick.objects.create(
-        coin=Coin.objects.get(pk="bitcoin"),
-        price=Decimal("50000"),
-        source="coingecko",
-        at=datetime.now(UTC) - timedelta(hours=1),
+    PriceTickFactory.create(
+        coin_id="bitcoin", price=Decimal("50000"), at=datetime.now(UTC) - timedelta(hours=1)
     )
     row = next(c for c in prices_board()["coins"] if c["id"] == "bitcoin")
     return price_usd(row)
