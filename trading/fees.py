@@ -33,3 +33,12 @@ def notional_for_quote(quote_amount: Decimal) -> Decimal:
     while notional > 0 and notional + fee_for(notional) > quote_amount:
         notional -= Q8
     return notional
+
+
+def trade_value(quantity: Decimal, price: Decimal) -> tuple[Decimal, Decimal]:
+    """``(notional, fee)`` of trading ``quantity`` at ``price``: the notional to the 8th
+    place, the fee on the exact value (a notional that rounds to 0 still pays
+    0.00000001). A fill settles these, a resting buy holds their sum, the ticket's quote
+    shows them."""
+    value = quantity * price
+    return q8(value), fee_for(value)

@@ -19,7 +19,7 @@ from cryptovault.money import LARGEST, fits, q8
 from markets.models import Coin
 from markets.services import coin_price_fresh, price_stale_after_seconds
 from trading.errors import TradingError, invalid
-from trading.fees import fee_for, notional_for_quote
+from trading.fees import notional_for_quote, trade_value
 from trading.models import Order, OrderType, Side
 
 # Digits enough to quantize any number below 10^20 to a price's 18 places.
@@ -189,7 +189,7 @@ def order_size(body: OrderBody, price: Decimal | None) -> Decimal:
         return quantity
     assert body.quantity is not None
     notional = body.quantity * reference
-    if not (fits(notional) and fits(q8(notional) + fee_for(notional))):
+    if not (fits(notional) and fits(sum(trade_value(body.quantity, reference), Decimal(0)))):
         raise invalid(
             "too_large",
             f"quantity x {body.price_field}, fee included, is more than an order can be "

@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from cryptovault.money import q8
-from trading.fees import fee_for
+from trading.fees import trade_value
 from trading.models import OrderType, Side
 from trading.order_rules import coin_tradable, market_price, order_body_check, order_size
 
@@ -59,9 +58,6 @@ def order_quote(
     sized = order_size(body, market)
     price = market if market is not None else body.reference_price
     assert price is not None  # order_size refuses an order without one
-    # As a fill settles it (trading.services.ledger.order_settle) and a resting buy holds
-    # it: the fee on the exact value, the notional to the 8th place.
-    value = sized * price
-    notional, fee = q8(value), fee_for(value)
+    notional, fee = trade_value(sized, price)  # what the fill settles, a resting buy holds
     total = notional + fee if side == Side.BUY else notional - fee
     return Quote(coin.id, side, type, price, sized, notional, fee, total)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from accounts.models import User
 from cryptovault.money import LARGEST, fits, q8
 from trading.errors import invalid
-from trading.fees import fee_for
+from trading.fees import trade_value
 from trading.models import USD, Balance, LedgerEntry, LedgerKind, Order, OrderStatus, Side
 
 
@@ -181,9 +181,7 @@ def order_settle(
             f"quantity x price is more than an account can hold ({LARGEST}).",
             "quantity",
         )
-    notional = q8(value)
-    # On the exact value: a notional that rounds to 0 still pays 0.00000001.
-    fee = fee_for(value)
+    notional, fee = trade_value(quantity, price)
     if order.side == Side.BUY:
         if usd.available + order.held_amount < notional + fee:
             raise invalid("insufficient_funds", "Not enough USD for this order.")

@@ -24,7 +24,7 @@ from cryptovault.limits import limit_check
 from cryptovault.money import q8
 from markets.models import Coin
 from trading.errors import TradingError
-from trading.fees import fee_for
+from trading.fees import trade_value
 from trading.models import USD, LedgerEntry, LedgerKind, Order, OrderStatus, OrderType, Side
 from trading.order_rules import (
     OrderBody,
@@ -164,8 +164,8 @@ def _order_create(
     assert reference is not None
     if body.side == Side.BUY:
         # What the fill at the limit price charges (``order_settle``), to the last place.
-        value = quantity * reference
-        order.held_amount = q8(value) + fee_for(value)
+        notional, fee = trade_value(quantity, reference)
+        order.held_amount = notional + fee
         hold(balances[USD], order.held_amount, order)
     else:
         order.held_amount = quantity
