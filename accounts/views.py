@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -20,7 +20,7 @@ from django.views.generic import ListView
 from accounts import forms, services
 from accounts.models import SentEmail, User
 from accounts.ratelimits import limit, limit_method
-from accounts.sessions import MODEL_BACKEND
+from accounts.sessions import session_login
 from cryptovault.errors import DomainError
 from cryptovault.form_views import ServiceFormView
 from cryptovault.redirects import safe_next_url
@@ -104,7 +104,7 @@ class ResendVerificationView(View):
 
 
 def _logged_in(request: HttpRequest, user: User, message: str) -> HttpResponse:
-    login(request, user, backend=MODEL_BACKEND)
+    session_login(request, user)
     messages.success(request, message)
     return HttpResponseRedirect(AFTER_LOGIN)
 
@@ -131,7 +131,7 @@ class LoginView(ServiceFormView):
 
     def perform(self, form: forms.LoginForm) -> HttpResponse:
         user = services.user_login(**form.cleaned_data)
-        login(self.request, user, backend=MODEL_BACKEND)
+        session_login(self.request, user)
         return HttpResponseRedirect(self.get_success_url())
 
     def refused(self, form: forms.LoginForm, error: DomainError) -> HttpResponse:

@@ -60,7 +60,10 @@ MIDDLEWARE = [
 
 
 def templates(*, base_dir: Path) -> list[dict[str, Any]]:
-    """One Django template engine: the project's ``templates/`` first, then each app's."""
+    """One Django template engine: the project's ``templates/`` first, then each app's.
+
+    ``{% load money %}`` is the core's (``cryptovault/money.py``), not an app's: every
+    app's pages show dollars the same way."""
     return [
         {
             "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -71,7 +74,9 @@ def templates(*, base_dir: Path) -> list[dict[str, Any]]:
                     "django.template.context_processors.request",
                     "django.contrib.auth.context_processors.auth",
                     "django.contrib.messages.context_processors.messages",
+                    "trading.context_processors.trading_terms",
                 ],
+                "libraries": {"money": "cryptovault.template_money"},
             },
         },
     ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import Http404
 from django.views.generic import TemplateView
 
@@ -63,6 +62,5 @@ class CoinDetailView(TemplateView):
             "coin": coin,
             "detail": (detail := _display(coin_detail(coin_id=coin.id))),
             "ticket_price": detail["price_usd"] or "",
-            "fee_rate": settings.TRADING_FEE_RATE,
             "ranges": [(1, "1D"), (7, "7D"), (30, "30D"), (90, "90D"), (365, "1Y")],
         }

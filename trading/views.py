@@ -48,7 +48,6 @@ class TradeView(LoginRequiredMixin, ServiceFormView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["balances"] = selectors.balances_for(user=self.request.user)  # type: ignore[arg-type]
-        context["fee_rate"] = settings.TRADING_FEE_RATE
         context["fee_pct"] = f"{settings.TRADING_FEE_RATE * 100:g}%"
         context["prices"] = {
             coin_id: tick.price

@@ -1,4 +1,5 @@
-"""``{{ value|usd }}``: dollars to the cent with the sign in front ("-$0.95", "$1,234.50")."""
+"""``{% load money %}`` (registered in TEMPLATES): ``{{ value|usd }}``, dollars to the cent with
+the sign in front ("-$0.95", "$1,234.50")."""
 
 from __future__ import annotations
 
