@@ -79,18 +79,7 @@ class OrdersApi(generics.ListAPIView[Order]):
     def post(self, request: Request) -> Response:
         data = OrderInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        values = data.validated_data
-        placed = services.order_place(
-            user=request.user,  # type: ignore[arg-type]
-            coin_id=values["coin"],
-            side=values["side"],
-            type=values["type"],
-            quantity=values.get("quantity"),
-            quote_amount=values.get("quote_amount"),
-            limit_price=values.get("limit_price"),
-            stop_price=values.get("stop_price"),
-            client_order_id=values.get("client_order_id") or None,
-        )
+        placed = services.order_place(user=request.user, **data.validated_data)  # type: ignore[arg-type]
         return Response(
             OrderSerializer(placed.order).data,
             status=status.HTTP_201_CREATED if placed.created else status.HTTP_200_OK,
@@ -267,14 +256,5 @@ class OrderQuoteApi(APIView):
     def get(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
-        values = data.validated_data
-        quote = order_quote(
-            coin_id=values["coin"],
-            side=values["side"],
-            type=values["type"],
-            quantity=values.get("quantity"),
-            quote_amount=values.get("quote_amount"),
-            limit_price=values.get("limit_price"),
-            stop_price=values.get("stop_price"),
-        )
+        quote = order_quote(**data.validated_data)
         return Response(self.OutputSerializer(quote).data)

@@ -74,8 +74,11 @@ def _input(field: Any) -> Any:
     return field(required=False, allow_null=True)
 
 
+# An order as POST /api/orders takes it; its validated data are order_place's keyword
+# arguments (coin arrives as coin_id). A comment, not a docstring: drf-spectacular would
+# publish a docstring in the schema.
 class OrderInputSerializer(serializers.Serializer):
-    coin = serializers.CharField(max_length=64)
+    coin = serializers.CharField(max_length=64, source="coin_id")
     side = serializers.ChoiceField(choices=Side.choices)
     type = serializers.ChoiceField(choices=OrderType.choices)
     quantity = _input(amount_field)
