@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Context, Decimal
+from typing import Required, TypedDict, Unpack
 
 from django.conf import settings
 
@@ -112,22 +113,30 @@ def _positive(
     return value
 
 
-def order_body_check(
-    *,
-    coin_id: str,
-    side: str,
-    type: str,
-    quantity: Decimal | None = None,
-    quote_amount: Decimal | None = None,
-    limit_price: Decimal | None = None,
-    stop_price: Decimal | None = None,
-) -> OrderBody:
+class OrderFields(TypedDict, total=False):
+    """An order as a client gives it, unchecked: the keyword arguments of
+    ``order_place``, ``order_quote`` and ``order_body_check`` (the API's input serializer
+    validates into exactly these)."""
+
+    coin_id: Required[str]
+    side: Required[str]
+    type: Required[str]
+    quantity: Decimal | None
+    quote_amount: Decimal | None
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+
+
+def order_body_check(**fields: Unpack[OrderFields]) -> OrderBody:
     """The request's own rules, before anything is read or written.
 
     A field of another order type is refused, not dropped: a limit price typed on a
     market order would otherwise fill at the market, at a price the client never asked
     for (SPEC §4).
     """
+    coin_id, side, type = fields["coin_id"], fields["side"], fields["type"]
+    quantity, quote_amount = fields.get("quantity"), fields.get("quote_amount")
+    limit_price, stop_price = fields.get("limit_price"), fields.get("stop_price")
     if side not in Side.values:
         raise invalid("invalid_side", "side must be buy or sell.", "side")
     if type not in OrderType.values:

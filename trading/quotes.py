@@ -11,10 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Unpack
 
 from trading.fees import trade_value
 from trading.models import OrderType, Side
-from trading.order_rules import coin_tradable, market_price, order_body_check, order_size
+from trading.order_rules import (
+    OrderFields,
+    coin_tradable,
+    market_price,
+    order_body_check,
+    order_size,
+)
 
 
 @dataclass(frozen=True)
@@ -32,32 +39,15 @@ class Quote:
     total: Decimal
 
 
-def order_quote(
-    *,
-    coin_id: str,
-    side: str,
-    type: str,
-    quantity: Decimal | None = None,
-    quote_amount: Decimal | None = None,
-    limit_price: Decimal | None = None,
-    stop_price: Decimal | None = None,
-) -> Quote:
+def order_quote(**fields: Unpack[OrderFields]) -> Quote:
     """What ``order_place`` with these fields would charge or credit now, or the same
     ``TradingError`` it would raise for them."""
-    body = order_body_check(
-        coin_id=coin_id,
-        side=side,
-        type=type,
-        quantity=quantity,
-        quote_amount=quote_amount,
-        limit_price=limit_price,
-        stop_price=stop_price,
-    )
-    coin = coin_tradable(coin_id)
-    market = market_price(coin) if type == OrderType.MARKET else None
+    body = order_body_check(**fields)
+    coin = coin_tradable(body.coin_id)
+    market = market_price(coin) if body.type == OrderType.MARKET else None
     sized = order_size(body, market)
     price = market if market is not None else body.reference_price
     assert price is not None  # order_size refuses an order without one
     notional, fee = trade_value(sized, price)  # what the fill settles, a resting buy holds
-    total = notional + fee if side == Side.BUY else notional - fee
-    return Quote(coin.id, side, type, price, sized, notional, fee, total)
+    total = notional + fee if body.side == Side.BUY else notional - fee
+    return Quote(coin.id, body.side, body.type, price, sized, notional, fee, total)

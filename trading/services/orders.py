@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Unpack
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -28,6 +29,7 @@ from trading.fees import trade_value
 from trading.models import USD, LedgerEntry, LedgerKind, Order, OrderStatus, OrderType, Side
 from trading.order_rules import (
     OrderBody,
+    OrderFields,
     coin_tradable,
     market_price,
     order_body_check,
@@ -71,16 +73,7 @@ def account_fund_initial(*, user: User) -> Decimal:
 
 
 def order_place(
-    *,
-    user: User,
-    coin_id: str,
-    side: str,
-    type: str,
-    quantity: Decimal | None = None,
-    quote_amount: Decimal | None = None,
-    limit_price: Decimal | None = None,
-    stop_price: Decimal | None = None,
-    client_order_id: str | None = None,
+    *, user: User, client_order_id: str | None = None, **fields: Unpack[OrderFields]
 ) -> Placed:
     """Place an order, or write nothing and raise ``TradingError``.
 
@@ -93,23 +86,15 @@ def order_place(
         rate=ORDERS_RATE,
         message="Too many orders in a minute. Wait a moment and try again.",
     )
-    body = order_body_check(
-        coin_id=coin_id,
-        side=side,
-        type=type,
-        quantity=quantity,
-        quote_amount=quote_amount,
-        limit_price=limit_price,
-        stop_price=stop_price,
-    )
+    body = order_body_check(**fields)
     if client_order_id:
         existing = Order.objects.filter(user=user, client_order_id=client_order_id).first()
         if existing is not None:
             order_replay_check(existing, body)
             return Placed(existing, created=False)
-    coin = coin_tradable(coin_id)
+    coin = coin_tradable(body.coin_id)
     try:
-        price = market_price(coin) if type == OrderType.MARKET else None
+        price = market_price(coin) if body.type == OrderType.MARKET else None
         sized = order_size(body, price)
         with transaction.atomic():
             order = _order_create(user, coin, body, sized, client_order_id, price)
@@ -127,8 +112,8 @@ def order_place(
         action="order_filled" if order.status == OrderStatus.FILLED else "order_placed",
         user=user,
         order=order.pk,
-        side=side,
-        type=type,
+        side=body.side,
+        type=body.type,
         coin=coin.id,
     )
     if order.status == OrderStatus.FILLED:
