@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import TemplateView
 
-from chains.models import LinkedWallet
+from chains import selectors
 from chains.registry import CHAINS
 from cryptovault.redirects import safe_next_url
 
@@ -26,5 +26,5 @@ class WalletView(LoginRequiredMixin, TemplateView):
         return {
             **super().get_context_data(**kwargs),
             "chains": CHAINS.values(),
-            "wallets": LinkedWallet.objects.filter(user_id=int(self.request.user.pk or 0)),
+            "wallets": selectors.wallet_list(user=self.request.user),  # type: ignore[arg-type]
         }
