@@ -9,8 +9,7 @@ plain-notation text, and the model, serializer and form fields that hold them (S
   them is checked first), ``amount_text`` writes ``"4995.00000000"``.
 - **Unit prices** have ``PRICE_DECIMAL_PLACES`` (18): a coin at 1.206e-09 is not 0.
   ``price_text`` writes their significant digits, at least 8 places.
-- **Display**: ``usd_text`` is what a person reads (``"$1,234.50"``, ``"-$0.95"``); the
-  ``usd`` template filter is it.
+- **Display** (what a person reads: ``"$1,234.50"``) is ``cryptovault.display``.
 
 ``str(Decimal("0.000000474762"))`` is ``"4.74762E-7"`` and DRF's ``DecimalField``
 quantizes every value to its ``decimal_places``; neither fits a price that needs 12
@@ -20,7 +19,7 @@ columns of ``cryptovault.db.sqlite3``) goes through :func:`decimal_text`.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from django import forms
@@ -137,18 +136,6 @@ def q8(value: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
 def cents(value: Decimal) -> Decimal:
     """Dollars to the cent (market caps and volumes are stored so)."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def usd_text(value: object) -> str:
-    """Dollars as a person reads them: ``"$1,234.50"``, ``"-$0.95"``; ``"—"`` for none."""
-    if value is None or value == "":
-        return "—"
-    try:
-        amount = cents(Decimal(str(value)))
-    except InvalidOperation:
-        return "—"
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
 
 
 # --- model and form fields ----------------------------------------------------------

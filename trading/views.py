@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -17,23 +16,15 @@ from django.utils.http import urlencode
 from django.views import View
 from django.views.generic import TemplateView
 
+from cryptovault.display import usd_text
 from cryptovault.errors import DomainError
 from cryptovault.form_views import ServiceFormView, form_error_from
 from cryptovault.limits import RateLimited
-from cryptovault.money import CENT, usd_text
 from cryptovault.redirects import safe_next_url
 from markets.selectors import coin_price_latest
 from trading import selectors, services
 from trading.forms import OrderForm, TransactionFilterForm
 from trading.models import OrderStatus
-
-
-def _dollars(value: Decimal | None) -> str:
-    """Dollars to the cent (the ``usd`` filter); under a cent, every digit
-    ("$0.000000001206", not "$0.00")."""
-    if value is not None and 0 < abs(value) < CENT:
-        return f"${value.normalize():f}"
-    return usd_text(value)
 
 
 class TradeView(LoginRequiredMixin, ServiceFormView):
@@ -74,7 +65,7 @@ class TradeView(LoginRequiredMixin, ServiceFormView):
             messages.success(
                 self.request,
                 f"{order.get_side_display()} {order.filled_quantity.normalize()} {order.coin_id} "
-                f"filled at {_dollars(order.average_price)} (fee {_dollars(order.fee)}).",
+                f"filled at {usd_text(order.average_price)} (fee {usd_text(order.fee)}).",
             )
         else:
             messages.success(self.request, f"Your {order.type} order #{order.pk} is open.")

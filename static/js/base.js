@@ -1,4 +1,9 @@
-// Site-wide behaviour: the navigation menu on small screens.
+// Site-wide behaviour: the navigation menu on small screens, and moments in the
+// reader's own time zone (the server writes them in UTC).
+import { momentsLocalize } from "./lib/format.js";
+
+momentsLocalize();
+
 const toggle = document.querySelector(".nav-toggle");
 const menu = document.getElementById("nav-menu");
 

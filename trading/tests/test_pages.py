@@ -126,7 +126,7 @@ def test_admin_shows_orders_and_a_read_only_ledger(admin_client, trader, prices)
 
 
 def test_money_is_shown_with_the_sign_before_the_dollar():
-    from cryptovault.template_money import usd
+    from cryptovault.display import usd_text as usd
 
     assert usd("-0.954") == "-$0.95"
     assert usd("1234.5") == "$1,234.50"

@@ -1,6 +1,7 @@
-// Numbers as a person reads them, written once for every page.
+// Numbers and moments as a person reads them, written once for every page.
 //
-// `usd` follows the server's `usd` filter (cryptovault/money.py usd_text): "$1,234.50",
+// The same rules as the server's filters (cryptovault/display.py, `{% load money %}`).
+// `usd` follows the server's `usd` filter (usd_text): "$1,234.50",
 // "-$0.95", "—" for none. It rounds half up to the cent on the decimal text itself, as
 // Python's Decimal does, so "0.125" is "$0.13" here as there (a float would give 0.12) and
 // an amount past 2^53 keeps its digits. Under a cent it keeps two significant digits, as
@@ -12,7 +13,7 @@ const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?$/i;
 const MAX_EXPONENT = 400; // beyond what any amount or price (or a double) reaches
 
 const subCent = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumSignificantDigits: 2 });
-const smallPrice = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumSignificantDigits: 4 });
+const smallPrice = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumSignificantDigits: 4, maximumSignificantDigits: 4 });
 const wholeDollars = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 0 });
 
 const missing = (value) => value === null || value === undefined || value === "";
@@ -58,7 +59,42 @@ export function usdWhole(value) {
   return missing(value) ? NONE : wholeDollars.format(Number(value));
 }
 
-/** A percentage change to two places: "-1.25%". */
+/** A percentage change with its sign, to two places: "+3.19%", "-1.25%", "0.00%". */
 export function percent(value) {
-  return missing(value) ? NONE : `${Number(value).toFixed(2)}%`;
+  if (missing(value)) return NONE;
+  const amount = centsOf(value); // hundredths, rounded half up as the server does
+  if (amount === null) return NONE;
+  const sign = amount.cents === 0n ? "" : amount.negative ? "-" : "+";
+  const hundredths = (amount.cents % 100n).toString().padStart(2, "0");
+  return `${sign}${amount.cents / 100n}.${hundredths}%`;
+}
+
+const quantityFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 8 });
+
+/** A coin quantity with its significant places, at most 8: "0.01", "1,250.5". */
+export function quantity(value) {
+  return missing(value) ? NONE : quantityFormat.format(Number(value));
+}
+
+const localMoment = new Intl.DateTimeFormat("en-GB", {
+  day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
+  timeZoneName: "short",
+});
+
+/** A moment in the reader's own zone: "1 Dec 2026, 17:48 CET"; "—" for none. */
+export function moment(value) {
+  if (missing(value)) return NONE;
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? NONE : localMoment.format(date);
+}
+
+/** Rewrites every server-written `<time datetime=… data-local>` (UTC) in local time. */
+export function momentsLocalize(root = document) {
+  for (const element of root.querySelectorAll("time[data-local][datetime]")) {
+    const text = moment(element.getAttribute("datetime"));
+    if (text !== NONE) {
+      element.textContent = text;
+      element.title = element.getAttribute("datetime");
+    }
+  }
 }

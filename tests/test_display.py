@@ -1,0 +1,86 @@
+"""Numbers as every page shows them: the server's filters and the pages' JavaScript
+(static/js/lib/format.js) follow the same rules, checked on one table."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.template import Context, Template
+
+from cryptovault import display
+
+FORMAT_JS = Path(__file__).resolve().parent.parent / "static" / "js" / "lib" / "format.js"
+
+# (server function, the JS export that must agree, value, text)
+TABLE = [
+    ("usd_text", "usd", "1234.5", "$1,234.50"),
+    ("usd_text", "usd", "-0.95", "-$0.95"),
+    ("usd_text", "usd", "0.125", "$0.13"),
+    ("usd_text", "usd", "0.0015", "$0.0015"),
+    ("usd_text", "usd", "10000.00000000", "$10,000.00"),
+    ("usd_text", "usd", None, "—"),
+    ("price_text_usd", "usdPrice", "95126.444", "$95,126.44"),
+    ("price_text_usd", "usdPrice", "0.180312", "$0.1803"),
+    ("price_text_usd", "usdPrice", "0.18", "$0.1800"),
+    ("price_text_usd", "usdPrice", "0.99985", "$0.9999"),
+    ("price_text_usd", "usdPrice", "1.00004", "$1.00"),
+    ("price_text_usd", "usdPrice", "0.000001206", "$0.000001206"),
+    ("usd_whole_text", "usdWhole", "1902528869800.4", "$1,902,528,869,800"),
+    ("quantity_text", "quantity", "0.01000000", "0.01"),
+    ("quantity_text", "quantity", "1250.50000000", "1,250.5"),
+    ("quantity_text", "quantity", "0.00000001", "0.00000001"),
+    ("percent_text", "percent", "3.19", "+3.19%"),
+    ("percent_text", "percent", "-2.885", "-2.89%"),
+    ("percent_text", "percent", "-0.001", "0.00%"),
+    ("percent_text", "percent", "12.3456", "+12.35%"),
+]
+
+
+@pytest.mark.parametrize(("function", "_js", "value", "text"), TABLE)
+def test_the_server_writes_numbers_as_a_person_reads_them(function, _js, value, text):
+    assert getattr(display, function)(value) == text
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is needed to run format.js")
+def test_the_pages_javascript_writes_the_same_text():
+    script = (
+        f"import({json.dumps(FORMAT_JS.as_uri())}).then((format) => {{"
+        f"  const rows = {json.dumps([[js, value] for _, js, value, _ in TABLE])};"
+        "  console.log(JSON.stringify(rows.map(([name, value]) => format[name](value))));"
+        "});"
+    )
+    answer = subprocess.run(
+        ["node", "--no-warnings", "-e", script], capture_output=True, text=True, check=True
+    )
+    assert json.loads(answer.stdout) == [text for *_, text in TABLE]
+
+
+def test_a_moment_is_written_in_utc_with_its_zone_for_the_script_to_localize():
+    at = datetime(2026, 12, 1, 16, 48, 30, tzinfo=UTC)
+    html = Template("{% load money %}{% moment at %}").render(Context({"at": at}))
+    assert html == (
+        '<time datetime="2026-12-01T16:48:30+00:00" data-local>1 Dec 2026, 16:48 UTC</time>'
+    )
+
+
+def test_the_filters_are_the_display_rules():
+    html = Template(
+        "{% load money %}{{ a|usd }} {{ p|price }} {{ q|qty }} {{ c|pct }} {{ w|usd_whole }}"
+    ).render(
+        Context(
+            {
+                "a": Decimal("7498.50032723"),
+                "p": Decimal("0.18"),
+                "q": Decimal("0.5"),
+                "c": "1.5",
+                "w": "1234567.8",
+            }
+        )
+    )
+    assert html == "$7,498.50 $0.1800 0.5 +1.50% $1,234,568"
