@@ -1,4 +1,4 @@
-"""Orders and demo dollars: funding an account, placing and cancelling orders.
+"""Orders: placing and cancelling them (demo dollars are ``trading.services.funding``).
 
 Each function is one transaction; the rules an order must meet before anything is
 written are ``trading.order_rules``. Limit orders hold what they may spend and fill
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Unpack
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -22,11 +21,10 @@ from accounts.audit import audit_record
 from accounts.models import User
 from cryptovault.events import orders_changed_announce
 from cryptovault.limits import limit_check
-from cryptovault.money import q8
 from markets.models import Coin
 from trading.errors import TradingError
 from trading.fees import trade_value
-from trading.models import USD, LedgerEntry, LedgerKind, Order, OrderStatus, OrderType, Side
+from trading.models import USD, Order, OrderStatus, OrderType, Side
 from trading.order_rules import (
     OrderBody,
     OrderFields,
@@ -41,7 +39,6 @@ from trading.services.ledger import (
     hold,
     order_hold_release,
     order_settle,
-    post,
 )
 
 # SPEC §4: orders per user and minute, counted here so that every door (the API,
@@ -58,18 +55,6 @@ class Placed:
 def orders_changed_after_commit(orders: list[Order]) -> None:
     """Announce the orders' change once the current transaction commits."""
     transaction.on_commit(lambda: orders_changed_announce(orders=orders))
-
-
-@transaction.atomic
-def account_fund_initial(*, user: User) -> Decimal:
-    """Credit a newly verified user's demo dollars, once. Returns the amount credited."""
-    balances = balances_locked(user, [USD])
-    if LedgerEntry.objects.filter(user=user, asset=USD, kind=LedgerKind.DEPOSIT).exists():
-        return Decimal(0)
-    amount = q8(settings.DEMO_STARTING_BALANCE_USD)
-    if amount:
-        post(balances[USD], LedgerKind.DEPOSIT, amount, None)
-    return amount
 
 
 def order_place(
