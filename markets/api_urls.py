@@ -12,4 +12,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
         api.CryptoHistoryApi.as_view(),
         name="api-crypto-history",
     ),
+    path("watchlist", api.WatchlistApi.as_view(), name="api-watchlist"),
+    path("watchlist/<str:coin_id>", api.WatchlistCoinApi.as_view(), name="api-watchlist-coin"),
 ]

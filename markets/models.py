@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from cryptovault.money import price_model_field
 
@@ -64,3 +66,25 @@ class QuotaUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}: {self.credits_used} credits"
+
+
+class WatchlistEntry(models.Model):
+    """A coin a user watches: one entry per user and coin, listed in the order added."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watchlist_entries"
+    )
+    coin = models.ForeignKey(Coin, on_delete=models.CASCADE, related_name="watchlist_entries")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # The order added: a replaced list is written in one batch (one created_at), so
+        # the primary key breaks the tie in the order the list was given.
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "coin"], name="watchlist_entry_user_coin")
+        ]
+        verbose_name_plural = "watchlist entries"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} watches {self.coin_id}"

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cryptovault.errors import DomainError
-from markets.models import Coin, PriceTick
+from markets.models import Coin, PriceTick, WatchlistEntry
+
+if TYPE_CHECKING:
+    from accounts.models import User  # the AUTH_USER_MODEL, for the type only
 
 
 class CoinNotFound(DomainError):
@@ -29,3 +34,18 @@ def coin_tracked(*, coin_id: str) -> Coin:
 def coins_tracked() -> list[Coin]:
     """Every tracked coin."""
     return list(Coin.objects.filter(is_tracked=True))
+
+
+def watchlist_coin_ids(*, user: User) -> list[str]:
+    """The ids of the tracked coins ``user`` watches, in the order added."""
+    return list(
+        WatchlistEntry.objects.filter(user=user, coin__is_tracked=True).values_list(
+            "coin_id", flat=True
+        )
+    )
+
+
+def watchlist_coins(*, user: User) -> list[Coin]:
+    """The tracked coins ``user`` watches, in the order added (names for a page)."""
+    entries = WatchlistEntry.objects.filter(user=user, coin__is_tracked=True).select_related("coin")
+    return [entry.coin for entry in entries]
