@@ -34,6 +34,9 @@ STABLECOINS = {"tether", "usd-coin"}
 # Ten significant digits, as precise as CoinGecko quotes a price: a bitcoin walks in
 # cents and fractions of one, a tiny coin keeps its own digits.
 SIMULATED_DIGITS = Context(prec=10)
+DAY = timedelta(hours=24)
+# The walk's step when it is carried into the past (its volatility is per 5 minutes).
+PAST_STEP = timedelta(minutes=5)
 
 
 def _rng(*parts: object) -> random.Random:
@@ -69,14 +72,12 @@ def simulated_step(
             walked = SIMULATED_DIGITS.multiply(start, Decimal(str(math.exp(move))))
             price = walked.quantize(settings.PRICE_QUANTUM)
         history = simulated_series(coin.id, 7, float(price), now)
-        day_ago = history[-1][1] if len(history) < 25 else history[-25][1]
-        change = (float(price) - day_ago) / day_ago * 100 if day_ago else 0.0
         reference = Decimal(REFERENCE_PRICES.get(coin.id, "1"))
         supply = Decimal(1_000_000_000) if reference < 10 else Decimal(20_000_000)
         row = board_row(
             coin,
             price_usd=number_text(price),
-            change_24h_pct=f"{change:.4f}",
+            change_24h_pct=_change_24h_pct(coin, price, now),
             market_cap=number_text(cents(price * supply)),
             volume_24h=number_text(cents(price * supply / 25)),
             last_updated=now.isoformat(),
@@ -87,6 +88,36 @@ def simulated_step(
         ticks.append(tick_from_row(coin, row, source=PriceSource.SIMULATED, at=now))
     PriceTick.objects.bulk_create(ticks)
     return rows, sparks
+
+
+def _change_24h_pct(coin: Coin, price: Decimal, now: datetime) -> str:
+    """The change of ``price`` against the coin's price 24 h before ``now``, in percent
+    to four places: it moves with every step of the walk.
+
+    (It used to be read off a series walked backwards from the current price, so the
+    price a day ago moved with the price and the change stood still all day.)"""
+    day_ago = _price_day_ago(coin, price, now)
+    if day_ago <= 0:
+        return "0.0000"
+    return f"{(price - day_ago) / day_ago * 100:.4f}"
+
+
+def _price_day_ago(coin: Coin, price: Decimal, now: datetime) -> Decimal:
+    """The coin's price at ``now - 24 h``: the last tick stored by then, the history of
+    record. A feed younger than a day has none, so the walk is carried back from its
+    first tick (or from ``price``, the first step) over the time it is missing, along a
+    path seeded by that first moment: the day-ago price then follows one fixed past,
+    and reaches the first tick's own price once a day of ticks is stored."""
+    then = now - DAY
+    before = PriceTick.objects.filter(coin=coin, at__lte=then).order_by("-at").first()
+    if before is not None:
+        return before.price
+    first = PriceTick.objects.filter(coin=coin).order_by("at").first()
+    anchor, anchor_at = (price, now) if first is None else (first.price, first.at)
+    steps = int((anchor_at - then) / PAST_STEP)
+    rng = _rng(coin.id, "day-ago", anchor_at.isoformat())
+    move = sum(rng.gauss(0, _volatility(coin.id)) for _ in range(steps))
+    return SIMULATED_DIGITS.multiply(anchor, Decimal(str(math.exp(move))))
 
 
 def _granularity(days: int) -> timedelta:
