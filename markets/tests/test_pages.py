@@ -1,13 +1,25 @@
-"""The markets pages render server-side with every coin, labelled by source."""
+"""The markets pages render server-side: every coin, one notice for the page's source,
+prices by the display rules, sortable headers and watchlist stars."""
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 import pytest
+from django.utils import timezone
+
+from cryptovault.display import percent_text, price_text_usd, usd_whole_text
+from markets.board import prices_board
+from markets.history import coin_detail
+from markets.models import WatchlistEntry
+from markets.tests.conftest import markets_payload
+from markets.tests.factories import PriceTickFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_markets_page_lists_every_tracked_coin_with_the_simulated_label(client):
+def test_markets_page_lists_every_tracked_coin_under_one_simulated_notice(client):
     response = client.get("/markets/")
 
     assert response.status_code == 200
@@ -15,10 +27,95 @@ def test_markets_page_lists_every_tracked_coin_with_the_simulated_label(client):
     for coin_id in ("bitcoin", "ethereum", "tron"):
         assert f'data-coin="{coin_id}"' in html
         assert f'href="/markets/{coin_id}/"' in html
-    assert "Simulated prices." in html
-    assert html.count('class="badge badge-sim"') == 10
+    # One notice for the page (issue 14), not a "simulated" badge on every row.
+    assert html.count("Simulated prices.") == 1
+    assert 'data-source-notice="simulated">' in html  # shown, not hidden
+    assert 'class="badge badge-sim"' not in html
+    assert html.count('<span class="badge" data-source-badge hidden></span>') == 10
     assert "<polyline points=" in html  # the 7-day sparkline
     assert "js/markets.js" in html
+
+
+def test_a_row_from_another_source_than_the_page_says_so_on_its_row(client, coingecko):
+    # Given: CoinGecko prices every coin but tron, whose last price is stale
+    PriceTickFactory.create(coin_id="tron", price=Decimal("0.25"), at=timezone.now())
+    payload = [row for row in markets_payload() if row["id"] != "tron"]
+    coingecko.expect_request("/api/v3/coins/markets").respond_with_json(payload)
+
+    html = client.get("/markets/").content.decode()
+
+    # Then: no page notice; tron's row alone carries a stale badge
+    assert 'data-source-notice="simulated" hidden' in html
+    assert 'data-source-notice="stale" hidden' in html
+    tron = html.split('data-coin="tron"')[1].split("</tr>")[0]
+    assert 'class="badge badge-warn"' in tron and "stale" in tron
+    assert html.count('class="badge badge-warn"') == 1
+
+
+def test_markets_page_writes_prices_changes_and_caps_by_the_display_rules(client):
+    PriceTickFactory.create(coin_id="dogecoin", price=Decimal("0.180312"), at=timezone.now())
+    board = prices_board()
+    doge = next(row for row in board["coins"] if row["id"] == "dogecoin")
+
+    html = client.get("/markets/").content.decode()
+    row = html.split('data-coin="dogecoin"')[1].split("</tr>")[0]
+
+    assert f"<span data-price-text>{price_text_usd(doge['price_usd'])}</span>" in row
+    assert re.search(r"<span data-price-text>\$0\.\d{4}</span>", row)
+    assert f">{percent_text(doge['change_24h_pct'])}</td>" in row
+    assert f">{usd_whole_text(doge['market_cap'])}</td>" in row
+    assert re.search(r">[+-]\d+\.\d\d%</td>", row)
+    assert "Dogecoin" in row and "DOGE" in row
+
+
+def test_every_sortable_column_is_a_button_in_a_header_with_aria_sort(client):
+    html = client.get("/markets/").content.decode()
+
+    for key in ("rank", "name", "price", "change", "market_cap", "volume"):
+        assert re.search(
+            rf'<th scope="col"[^>]* aria-sort="(none|ascending)" data-sort-col="{key}">'
+            rf'<button type="button" class="sort" data-sort="{key}">',
+            html,
+        ), key
+    assert '<label for="coin-search">Search coins</label>' in html
+    assert 'id="coin-search" type="search"' in html
+
+
+def test_a_signed_in_reader_sees_their_stars_pressed(client, user):
+    WatchlistEntry.objects.create(user=user, coin_id="solana")
+    client.force_login(user)
+
+    html = client.get("/markets/").content.decode()
+
+    assert html.count('aria-pressed="true" aria-label="Watch') == 1
+    assert 'data-star="solana" data-name="Solana" aria-pressed="true"' in html
+    assert 'data-star="bitcoin" data-name="Bitcoin" aria-pressed="false"' in html
+    assert "data-watch-count>1<" in html
+    assert "data-login-prompt" not in html
+    coin_page = client.get("/markets/solana/").content.decode()
+    assert 'data-star="solana" data-name="Solana" aria-pressed="true"' in coin_page
+
+
+def test_a_visitor_star_asks_to_log_in(client):
+    html = client.get("/markets/").content.decode()
+
+    assert 'data-star="bitcoin" data-name="Bitcoin" data-login' in html
+    assert "aria-pressed" not in html.split("<tbody>")[1].split("</tbody>")[0]
+    assert "data-login-prompt hidden" in html
+    assert 'href="/accounts/login/?next=/markets/"' in html
+
+
+def test_coin_page_shows_its_numbers_by_the_display_rules(client):
+    PriceTickFactory.create(coin_id="dogecoin", price=Decimal("0.180312"), at=timezone.now())
+    detail = coin_detail(coin_id="dogecoin")
+
+    html = client.get("/markets/dogecoin/").content.decode()
+
+    assert "Dogecoin" in html and "DOGE" in html
+    assert f'data-field="price">{price_text_usd(detail["price_usd"])}</span>' in html
+    assert f'data-field="change">{percent_text(detail["change_24h_pct"])} (24h)</span>' in html
+    assert f'data-field="market_cap">{usd_whole_text(detail["market_cap"])}</dd>' in html
+    assert 'data-star="dogecoin" data-name="Dogecoin" data-login' in html
 
 
 def test_coin_page_has_the_chart_ranges_and_the_trade_ticket(client):

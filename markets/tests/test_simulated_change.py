@@ -91,7 +91,7 @@ def test_a_young_feed_reaches_its_first_price_once_a_day_old():
     # Then: the change is against it, and before that it was against a nearby past
     price = price_usd(older[0])
     assert older[0]["change_24h_pct"] == f"{(price - 50000) / 50000 * 100:.4f}"
-    assert abs(Decimal(young[0]["change_24h_pct"])) < 5
+    assert abs(Decimal(young[0]["change_24h_pct"] or "NaN")) < 5
 
 
 def test_the_board_and_the_socket_rows_carry_the_moving_change(settings):

@@ -1,9 +1,10 @@
 // A coin's page: the history chart (line or candles, five ranges) whose last point
-// follows the live feed, and the live price in the header.
+// follows the live feed, the live price, change and market data, and the watchlist star.
 import { apiFetch } from "./lib/api.js";
 import { chartCreate, chartLibrary, chartSeries } from "./lib/chart.js";
-import { percent, usdPrice } from "./lib/format.js";
+import { percent, usdPrice, usdWhole } from "./lib/format.js";
 import { applyBadge, connectPrices, statusText } from "./lib/prices.js";
+import { starsConnect } from "./lib/watchlist.js";
 
 const page = document.querySelector("[data-coin-page]");
 const coinId = page?.dataset.coinPage;
@@ -23,6 +24,7 @@ async function load() {
     const history = await apiFetch(`/api/crypto/${encodeURIComponent(coinId)}/history`, { query: { days } });
     if (series) chart.removeSeries(series);
     series = chartSeries(chart, kind);
+    series.applyOptions({ priceFormat: dollarFormat(history.prices.at(-1)?.[1]) });
     if (kind === "line") {
       series.setData(history.prices.map(([ms, value]) => ({ time: Math.floor(ms / 1000), value })));
       lastCandle = null;
@@ -41,6 +43,14 @@ async function load() {
   } finally {
     chartBox.removeAttribute("aria-busy");
   }
+}
+
+// The price axis in dollars as the page writes prices ("$95,126.44", "$0.1803"), its
+// steps fine enough for a coin under a dollar (four significant digits).
+function dollarFormat(latest) {
+  const size = Math.abs(Number(latest)) || 1;
+  const minMove = size >= 1 ? 0.01 : 10 ** (Math.floor(Math.log10(size)) - 3);
+  return { type: "custom", formatter: usdPrice, minMove };
 }
 
 function follow(price) {
@@ -95,9 +105,24 @@ if (page) {
       page.querySelector('[data-field="price"]').textContent = usdPrice(price.price_usd);
       const change = page.querySelector('[data-field="change"]');
       change.textContent = price.change_24h_pct === null ? "" : `${percent(price.change_24h_pct)} (24h)`;
+      const movement = price.change_24h_pct === null ? "" : String(price.change_24h_pct).startsWith("-") ? "down" : "up";
+      change.classList.toggle("change-up", movement === "up");
+      change.classList.toggle("change-down", movement === "down");
+      for (const [field, value] of [["market_cap", price.market_cap], ["volume", price.volume_24h]]) {
+        const cell = document.querySelector(`[data-field="${field}"]`);
+        if (cell) cell.textContent = usdWhole(value);
+      }
       applyBadge(page.querySelector("[data-source-badge]"), price);
       page.dataset.price = price.price_usd ?? "";
       follow(price);
     },
+  });
+}
+
+if (page) {
+  starsConnect({
+    root: page,
+    prompt: page.querySelector("[data-login-prompt]"),
+    status: page.querySelector("[data-watch-status]"),
   });
 }
