@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.http import Http404
@@ -53,6 +54,12 @@ def _sparkline_points(series: list[float], width: int = 120, height: int = 32) -
     )
 
 
+def _oldest_quote(rows: list[BoardRow]) -> datetime | None:
+    """When the oldest price on the board was quoted (what a stale page is as old as)."""
+    moments = [parse_moment(row["last_updated"] or "") for row in rows]
+    return min((moment for moment in moments if moment is not None), default=None)
+
+
 class WatchlistMixin:
     """The signed-in reader's watched coin ids (none for a visitor, whose stars ask
     them to log in)."""
@@ -80,6 +87,7 @@ class MarketListView(WatchlistMixin, TemplateView):
             # One notice says where the page's prices come from; a row says so only
             # when its own source differs (one coin left stale, say).
             "source": board["source"],
+            "quoted_since": _oldest_quote(board["coins"]),
             "watched_count": len(watched),
             "sorts": SORTS,
         }

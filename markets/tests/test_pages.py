@@ -4,6 +4,7 @@ prices by the display rules, sortable headers and watchlist stars."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -50,6 +51,22 @@ def test_a_row_from_another_source_than_the_page_says_so_on_its_row(client, coin
     tron = html.split('data-coin="tron"')[1].split("</tr>")[0]
     assert 'class="badge badge-warn"' in tron and "stale" in tron
     assert html.count('class="badge badge-warn"') == 1
+
+
+def test_a_stale_page_says_so_once_with_when_its_prices_were_quoted(client, coingecko):
+    # Given: CoinGecko's last good prices stored, and CoinGecko failing now
+    quoted = timezone.now() - timedelta(minutes=5)
+    for coin_id in ("bitcoin", "ethereum"):
+        PriceTickFactory.create(coin_id=coin_id, at=quoted)
+    coingecko.expect_request("/api/v3/coins/markets").respond_with_data("down", status=400)
+
+    html = client.get("/markets/").content.decode()
+
+    # Then: one stale notice naming the oldest quote, no badge on the rows
+    assert 'data-source-notice="stale">' in html
+    assert f'quoted since <time datetime="{quoted.isoformat()}" data-local>' in html
+    assert 'class="badge badge-warn"' not in html
+    assert html.count("data-source-badge hidden") == 2
 
 
 def test_markets_page_writes_prices_changes_and_caps_by_the_display_rules(client):
