@@ -26,6 +26,13 @@ from cryptovault.dates import parse_day_or_moment
 from cryptovault.money import amount_field, price_field
 from trading import selectors, services
 from trading.models import LedgerEntry, LedgerKind, Order, OrderStatus
+from trading.portfolio import (
+    HISTORY_POINTS,
+    HISTORY_RANGE_DEFAULT,
+    HISTORY_RANGES,
+    portfolio_for,
+    portfolio_history,
+)
 from trading.quotes import order_quote
 from trading.serializers import (
     BalanceSerializer,
@@ -113,14 +120,24 @@ class PortfolioApi(APIView):
 
     @extend_schema(responses=PortfolioSerializer, summary="Cash, holdings and P&L")
     def get(self, request: Request) -> Response:
-        portfolio = selectors.portfolio_for(user=request.user)  # type: ignore[arg-type]
+        portfolio = portfolio_for(user=request.user)  # type: ignore[arg-type]
         return Response(PortfolioSerializer(portfolio).data)
 
 
 class PortfolioHistoryApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    class InputSerializer(serializers.Serializer):
+        range = serializers.ChoiceField(
+            choices=list(HISTORY_RANGES),
+            default=HISTORY_RANGE_DEFAULT,
+            help_text="How far back: the last day, 7 or 30 days, or since the account began "
+            f"(the default, {HISTORY_RANGE_DEFAULT}); never before the first ledger entry",
+            error_messages={"invalid_choice": f"range must be one of {', '.join(HISTORY_RANGES)}."},
+        )
+
     @extend_schema(
+        parameters=[InputSerializer],
         responses=inline_serializer(
             "PortfolioHistory",
             {
@@ -129,10 +146,13 @@ class PortfolioHistoryApi(APIView):
                 )
             },
         ),
-        summary="Total value over time: [[ms, USD], ...]",
+        summary=f"Total value over time: [[ms, USD], ...], {HISTORY_POINTS} evenly spaced points",
     )
     def get(self, request: Request) -> Response:
-        return Response({"points": selectors.portfolio_history(user=request.user)})  # type: ignore[arg-type]
+        data = self.InputSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        points = portfolio_history(user=request.user, range_=data.validated_data["range"])  # type: ignore[arg-type]
+        return Response({"points": points})
 
 
 def _when(value: str | None, field: str) -> datetime | None:

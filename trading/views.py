@@ -25,6 +25,7 @@ from markets.selectors import coin_price_latest
 from trading import selectors, services
 from trading.forms import OrderForm, TransactionFilterForm
 from trading.models import OrderStatus
+from trading.portfolio import HISTORY_RANGE_DEFAULT, HISTORY_RANGES, portfolio_for
 
 
 class TradeView(LoginRequiredMixin, ServiceFormView):
@@ -112,14 +113,19 @@ class OrderCancelView(LoginRequiredMixin, View):
 
 
 class PortfolioView(LoginRequiredMixin, TemplateView):
+    """Value, return since start, P&L, holdings with what open orders reserve, the
+    allocation and the value chart; portfolio.js keeps the values live."""
+
     template_name = "trading/portfolio.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         user = self.request.user
         return {
             **super().get_context_data(**kwargs),
-            "portfolio": selectors.portfolio_for(user=user),  # type: ignore[arg-type]
+            "portfolio": portfolio_for(user=user),  # type: ignore[arg-type]
             "open_orders": selectors.open_orders_count(user=user),  # type: ignore[arg-type]
+            "history_ranges": list(HISTORY_RANGES),
+            "history_range": HISTORY_RANGE_DEFAULT,
         }
 
 
