@@ -1,20 +1,17 @@
 // Log in with a wallet already linked to an account: connect, sign a SIWE message.
 import { apiFetch } from "./lib/api.js";
-import { explain, findProvider, signIn } from "./lib/ethereum.js";
+import { explain, findProvider, messenger, signIn } from "./lib/ethereum.js";
 
 const root = document.querySelector("[data-wallet-login]");
+const $ = (name) => root.querySelector(`[data-${name}]`);
 const button = root?.querySelector("button");
-const message = root?.querySelector("[data-wallet-message]");
 let provider = null;
-
-function say(text, kind = "info") {
-  message.textContent = text;
-  message.dataset.kind = kind;
-}
+const { say, fail, missing } = messenger(root ?? document);
 
 async function logIn() {
   button.disabled = true;
   try {
+    say("Sign the message in your wallet…");
     const [account] = await provider.request({ method: "eth_requestAccounts" });
     const chainId = Number(await provider.request({ method: "eth_chainId" }));
     const { nonce } = await apiFetch("/api/wallets/nonce", { method: "POST" });
@@ -30,7 +27,7 @@ async function logIn() {
     say("Logged in.", "ok");
     window.location.assign(root.dataset.next || "/markets/");
   } catch (error) {
-    say(explain(error), "error");
+    fail(explain(error));
     button.disabled = false;
   }
 }
@@ -40,9 +37,13 @@ if (root) {
     (found) => {
       provider = found;
       button.disabled = false;
+      $("wallet-hint").hidden = true;
       say("Wallet found. Sign a message to log in; nothing is sent on chain.");
     },
-    () => say("No browser wallet found. Install MetaMask (metamask.io), or log in with your email.", "error"),
+    () => {
+      missing();
+      $("wallet-hint").textContent = "No wallet to sign with in this browser.";
+    },
   );
   button.addEventListener("click", logIn);
 }

@@ -18,7 +18,7 @@ from chains.rpc import RpcClient
 from tests.e2e.conftest import screenshot, sign_up_and_verify
 from tests.servers import asgi_server
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]  # the first test starts ganache too
 ADDRESS, KEY = ACCOUNTS[0]
 RECEIVER, RECEIVER_KEY = ACCOUNTS[1]
 EMAIL, PASSWORD = "wallet@example.com", "correct horse battery"
@@ -75,8 +75,9 @@ def log_in(page, base: str) -> None:
     page.wait_for_url("**/markets/")
 
 
-def link_through_the_api(base: str, address: str, key: str) -> None:
-    """Link an address to the account the way a script would: JWT, nonce, SIWE."""
+def link_through_the_api(base: str, address: str, key: str, chain_id: int = 1337) -> None:
+    """Link an address to the account the way a script would: JWT, nonce, SIWE (signed
+    on ``chain_id``, the chain the page then names and links to)."""
     session = requests.Session()
     login = session.post(
         f"{base}/api/auth/login", json={"email": EMAIL, "password": PASSWORD}, timeout=10
@@ -87,7 +88,7 @@ def link_through_the_api(base: str, address: str, key: str) -> None:
     message = (
         f"{host} wants you to sign in with your Ethereum account:\n{address}\n\n"
         "Link this wallet to your CryptoVault account.\n\n"
-        f"URI: {base}/wallet/\nVersion: 1\nChain ID: 1337\nNonce: {nonce}\n"
+        f"URI: {base}/wallet/\nVersion: 1\nChain ID: {chain_id}\nNonce: {nonce}\n"
         f"Issued At: {datetime.now(UTC).isoformat()}"
     )
     signed = Account.sign_message(encode_defunct(text=message), private_key=key)
@@ -128,7 +129,7 @@ def test_connect_link_gas_send_confirmed(server, evm, account, watched_page):
     expect(page.locator("[data-wallet-address]")).to_have_text(ADDRESS.lower())
     expect(page.locator("[data-wallet-chain]")).to_contain_text("Local dev chain (1337)")
     expect(page.locator("[data-wallet-balance]")).to_contain_text("ETH")
-    expect(page.locator("[data-gas-transfer]")).to_contain_text("ETH")
+    expect(page.locator('[data-gas-chain="1337"] [data-gas-native]')).to_contain_text("ETH")
 
     page.get_by_role("button", name="Link to my account").click()
     expect(page.locator("[data-wallet-message]")).to_contain_text("Linked")
@@ -141,7 +142,7 @@ def test_connect_link_gas_send_confirmed(server, evm, account, watched_page):
     expect(page.locator("[data-wallet-message]")).to_contain_text("Sent: 0x")
     row = page.locator("[data-history] tbody tr").first
     expect(row).to_contain_text("confirmed")
-    expect(row).to_contain_text("21000")
+    expect(row).to_contain_text("21,000 gas")
     screenshot(page, "chains-2-sent")
 
     assert page.collect_csp() == []
