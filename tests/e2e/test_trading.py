@@ -22,7 +22,6 @@ def server(tmp_path_factory):
 
 def test_trade_journey(server, watched_page):
     page, base = watched_page, server.url
-    page.on("dialog", lambda dialog: dialog.accept())  # the ticket's confirmation
 
     sign_up_and_verify(
         page,
@@ -38,9 +37,10 @@ def test_trade_journey(server, watched_page):
     ticket.get_by_label("Quantity (coins)").fill("0.01")
     expect(ticket.locator("[data-ticket-estimate]")).to_contain_text("Estimated cost")
     screenshot(page, "trading-1-ticket")
-    ticket.get_by_role("button", name="Place order").click()
+    ticket.get_by_role("button", name="Review order").click()  # the ticket's review
+    ticket.get_by_role("button", name="Confirm").click()
     page.wait_for_url("**/markets/bitcoin/")
-    expect(page.get_by_text(re.compile(r"Buy 0\.01 bitcoin filled at \$"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Buy 0\.01 BTC filled at \$"))).to_be_visible()
 
     # The holding and its P&L
     page.goto(f"{base}/portfolio/")
@@ -57,7 +57,8 @@ def test_trade_journey(server, watched_page):
     page.get_by_label("Order type").select_option("limit")
     page.get_by_label("Quantity (coins)").fill("0.01")
     page.get_by_label("Limit price (USD)").fill("1000")
-    page.get_by_role("button", name="Place order").click()
+    page.get_by_role("button", name="Review order").click()
+    page.get_by_role("button", name="Confirm").click()
     page.wait_for_url("**/trade/orders/")
     open_row = page.locator("[data-open-orders] tr[data-order]").first
     expect(open_row).to_contain_text("Open")
