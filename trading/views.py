@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -16,12 +17,12 @@ from django.utils.http import urlencode
 from django.views import View
 from django.views.generic import TemplateView
 
-from cryptovault.display import usd_text
+from cryptovault.display import price_text_usd, quantity_text, usd_text
 from cryptovault.errors import DomainError
 from cryptovault.form_views import ServiceFormView, form_error_from
 from cryptovault.limits import RateLimited
 from cryptovault.redirects import safe_next_url
-from markets.selectors import coin_price_latest
+from markets.selectors import coin_price_latest, coins_tracked
 from trading import selectors, services
 from trading.forms import OrderForm, TransactionFilterForm
 from trading.models import OrderStatus
@@ -35,17 +36,34 @@ class TradeView(LoginRequiredMixin, ServiceFormView):
     form_class = OrderForm
 
     def get_initial(self) -> dict[str, Any]:
-        return {"coin": self.request.GET.get("coin", "bitcoin")}
+        # A link may choose the coin and the side (a holding's "Sell", a price's coin).
+        initial = {"coin": self.request.GET.get("coin", "bitcoin")}
+        side, sides = self.request.GET.get("side", ""), self.form_class.base_fields["side"]
+        if isinstance(sides, forms.ChoiceField) and sides.valid_value(side):
+            initial["side"] = side
+        return initial
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["balances"] = selectors.balances_for(user=self.request.user)  # type: ignore[arg-type]
+        coins = {coin.id: coin for coin in coins_tracked()}
+        balances = selectors.balances_for(user=self.request.user)  # type: ignore[arg-type]
+        # Coins by name and symbol: dollars first, then the coins in market-cap order.
+        rank = {coin_id: place for place, coin_id in enumerate(coins)}
+        context["balance_rows"] = sorted(
+            (
+                {"balance": balance, "coin": coins.get(balance.asset)}
+                for balance in balances
+                if balance.asset == "USD" or balance.available or balance.held
+            ),
+            key=lambda row: (row["coin"] is not None, rank.get(row["balance"].asset, 0)),
+        )
+        context["ticket_coins"] = list(coins.values())  # the ticket's choice, with symbols
         context["fee_pct"] = f"{settings.TRADING_FEE_RATE * 100:g}%"
-        context["prices"] = {
-            coin_id: tick.price
-            for coin_id, _ in context["form"].fields["coin"].choices
-            if (tick := coin_price_latest(coin_id=coin_id)) is not None
-        }
+        context["price_rows"] = [
+            (coin, tick.price)
+            for coin in coins.values()
+            if (tick := coin_price_latest(coin_id=coin.id)) is not None
+        ]
         return context
 
     def perform(self, form: OrderForm) -> HttpResponse:
@@ -65,8 +83,9 @@ class TradeView(LoginRequiredMixin, ServiceFormView):
         if order.status == OrderStatus.FILLED:
             messages.success(
                 self.request,
-                f"{order.get_side_display()} {order.filled_quantity.normalize()} {order.coin_id} "
-                f"filled at {usd_text(order.average_price)} (fee {usd_text(order.fee)}).",
+                f"{order.get_side_display()} {quantity_text(order.filled_quantity)} "
+                f"{order.coin.symbol.upper()} filled at {price_text_usd(order.average_price)} "
+                f"(fee {usd_text(order.fee)}).",
             )
         else:
             messages.success(self.request, f"Your {order.type} order #{order.pk} is open.")
