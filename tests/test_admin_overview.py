@@ -116,7 +116,9 @@ def test_feed_leader_quota_email_failures_and_audit(staff_user, settings):
     assert overview.audit_recent[0].action == "login_failed"
 
 
-def test_the_page_shows_the_numbers(client, prices, staff_user):
+def test_the_page_shows_the_numbers(client, prices, staff_user, settings):
+    settings.COINGECKO_MONTHLY_CREDITS = 10000
+    QuotaUsage.objects.create(month=timezone.now().date().replace(day=1), credits_used=1234)
     trader = TraderFactory.create(email="trader@example.com")
     OrderFactory.create(user=trader, quantity=Decimal("0.1"))
     cache.set(LEADER_KEY, "web-1:4242:ab12", 30)
@@ -132,6 +134,7 @@ def test_the_page_shows_the_numbers(client, prices, staff_user):
     assert "Operations overview" in page
     assert "$5,000.00" in page  # volume today, as every page writes dollars
     assert "web-1:4242:ab12" in page
+    assert "1,234 used of 10,000 (12.3%)" in page
     assert "lost@example.com" in page and "SMTP 550" in page
     assert 'data-audit="order_filled"' in page
     assert "?status__exact=open" in page
