@@ -147,7 +147,7 @@ def test_portfolio_at_each_width(server, watched_page, width):
     expect(page.locator('[data-stat="cash-split"]')).to_contain_text("$50.05 reserved by open buys")
     # The return since the start, in dollars and percent, on the demo dollars.
     returned = page.locator('[data-stat="return"]').inner_text().strip()
-    assert re.fullmatch(r"[▲▼]?[+-]?\$[\d,]+\.\d+ \([+-]?\d+\.\d\d%\)", returned), returned
+    assert re.fullmatch(r"[▲▼]?[+-]?\$[\d,]+\.\d+\s+\([+-]?\d+\.\d\d%\)", returned), returned
     expect(page.locator(".pf-stat", has_text="Return since start")).to_contain_text(
         "on $10,000.00 of demo dollars"
     )
