@@ -143,6 +143,8 @@ def test_portfolio_at_each_width(server, watched_page, width):
     trade = bitcoin.get_by_role("link", name="Trade Bitcoin")
     expect(trade).to_be_visible()
     assert trade.get_attribute("href") == "/trade/?coin=bitcoin"
+    sell = bitcoin.get_by_role("link", name="Sell Bitcoin")
+    assert sell.get_attribute("href") == "/trade/?coin=bitcoin&side=sell"
     # The cash card says what the open buy reserves: 0.5 x 100 plus the 0.05 fee.
     expect(page.locator('[data-stat="cash-split"]')).to_contain_text("$50.05 reserved by open buys")
     # The return since the start, in dollars and percent, on the demo dollars.
@@ -191,9 +193,10 @@ def test_portfolio_at_each_width(server, watched_page, width):
 
     no_sideways_scroll(page)
     if width == 390:
-        # One card per coin: the Trade action is inside the screen, not off to the side.
-        box = trade.bounding_box()
-        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width
+        # One card per coin: its actions are inside the screen, not off to the side.
+        for action in (trade, sell):
+            box = action.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= width
     screenshot(page, f"portfolio-{width}")
     page.emulate_media(color_scheme="dark")
     assert_pnl_signed_and_coloured(page)  # the dark theme's own green and red

@@ -328,6 +328,7 @@ def test_page_shows_signed_coloured_pnl_reserved_amounts_and_trade_links(page_cl
     # the coin by name and symbol, a trade action, the allocation with the cash
     assert 'Bitcoin <span class="muted">BTC</span>' in html
     assert 'href="/trade/?coin=bitcoin"' in html
+    assert 'href="/trade/?coin=bitcoin&amp;side=sell"' in html
     assert 'data-slice="USD"' in html and "Cash" in html
     # what portfolio.js recomputes from
     assert 'data-quantity="0.1' in html and 'data-cost="5005' in html
