@@ -343,6 +343,7 @@ def _check_page(browser, server, trader, visit: Visit, width: int, *, logged_in:
 
     # axe, injected from node_modules: the site's CSP would refuse the injected script,
     # so this run alone bypasses it (the run above holds the page to its CSP).
+    assert AXE.exists(), f"{AXE} is missing: `make assets` (npm ci) installs axe-core"
     context, page, _ = _open(
         browser, base, visit, width, trader, logged_in=logged_in, bypass_csp=True
     )
