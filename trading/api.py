@@ -278,3 +278,41 @@ class OrderQuoteApi(APIView):
         data.is_valid(raise_exception=True)
         quote = order_quote(**data.validated_data)
         return Response(self.OutputSerializer(quote).data)
+
+class AccountResetApi(APIView):
+    """Put the paper account back to its start: open orders cancelled, coins removed,
+    USD set to the starting balance, all as ledger entries (``services.account_reset``).
+    The body must say ``{"confirm": "RESET"}``: a reset cannot be undone."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        confirm = serializers.CharField(
+            max_length=20, help_text='"RESET": the reset cannot be undone'
+        )
+
+        def validate_confirm(self, value: str) -> str:
+            if value.strip().upper() != "RESET":
+                raise serializers.ValidationError("Type RESET to confirm the reset.")
+            return value
+
+    class OutputSerializer(serializers.Serializer):
+        balances = BalanceSerializer(many=True)
+        cancelled_orders = serializers.ListField(child=serializers.IntegerField())
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=OutputSerializer,
+        summary="Reset your paper account to the starting balance (cancels open orders)",
+    )
+    def post(self, request: Request) -> Response:
+        self.InputSerializer(data=request.data).is_valid(raise_exception=True)
+        reset = services.account_reset(user=request.user)  # type: ignore[arg-type]
+        return Response(
+            self.OutputSerializer(
+                {
+                    "balances": reset.balances,
+                    "cancelled_orders": [order.pk for order in reset.cancelled],
+                }
+            ).data
+        )

@@ -6,6 +6,7 @@ from trading import api
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("balances", api.BalancesApi.as_view(), name="api-balances"),
+    path("account/reset", api.AccountResetApi.as_view(), name="api-account-reset"),
     path("orders", api.OrdersApi.as_view(), name="api-orders"),
     path("orders/quote", api.OrderQuoteApi.as_view(), name="api-order-quote"),
     path("orders/<int:order_id>", api.OrderApi.as_view(), name="api-order"),
