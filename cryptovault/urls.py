@@ -5,9 +5,11 @@ from django.urls import include, path
 
 from accounts.views import DevOutboxView, admin_login, admin_password_change
 from cryptovault import health, views
+from trading.dashboard import DashboardView
 
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
+    # Logged in, the home is the trader's dashboard; logged out, the marketing page.
+    path("", views.HomeView.as_view(signed_in=DashboardView.as_view()), name="home"),
     path("accounts/", include("accounts.urls")),
     path("markets/", include("markets.urls")),
     path("", include("trading.urls")),
