@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -26,6 +27,9 @@ from cryptovault.form_views import ServiceFormView
 from cryptovault.redirects import safe_next_url
 
 AFTER_LOGIN = reverse_lazy("markets:list")
+# The address a finished password reset offers to the login form, kept in this
+# browser's session rather than in a URL (where history, logs and Referer would see it).
+LOGIN_EMAIL = "login_email"
 
 
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
@@ -122,6 +126,23 @@ class LoginView(ServiceFormView):
             return HttpResponseRedirect(self.get_success_url())
         return super().get(request, *args, **kwargs)
 
+    def get_initial(self) -> dict[str, Any]:
+        """The email pre-filled after a password reset (from the session), or from our own
+        links' ``?email=`` when it is an address."""
+        email = self.request.session.get(LOGIN_EMAIL) or self.request.GET.get("email", "")
+        try:
+            return {"email": forms.EmailForm.base_fields["email"].clean(email)} if email else {}
+        except ValidationError:
+            return {}
+
+    def get_form(self, form_class: Any = None) -> forms.LoginForm:
+        form = super().get_form(form_class)
+        if not form.is_bound and form.initial.get("email"):
+            # The address is there: the cursor goes where the typing starts.
+            form.fields["email"].widget.attrs.pop("autofocus", None)
+            form.fields["password"].widget.attrs["autofocus"] = True
+        return form
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(next=self.get_success_url(), **kwargs)
 
@@ -132,6 +153,7 @@ class LoginView(ServiceFormView):
     def perform(self, form: forms.LoginForm) -> HttpResponse:
         user = services.user_login(**form.cleaned_data)
         session_login(self.request, user)
+        self.request.session.pop(LOGIN_EMAIL, None)
         return HttpResponseRedirect(self.get_success_url())
 
     def refused(self, form: forms.LoginForm, error: DomainError) -> HttpResponse:
@@ -205,9 +227,10 @@ class ResetPasswordView(ServiceFormView):
         return super().post(request, *args, **kwargs)
 
     def perform(self, form: forms.SetPasswordForm) -> HttpResponse:
-        services.password_reset_complete(
+        user = services.password_reset_complete(
             token=self.kwargs["token"], password=form.cleaned_data["password"]
         )
+        self.request.session[LOGIN_EMAIL] = user.email  # the login form offers it
         messages.success(self.request, "Your password is changed. Log in with the new one.")
         return redirect("accounts:login")
 

@@ -1,6 +1,7 @@
 """Account pages: every flow a person goes through, errors shown in place."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -200,3 +201,59 @@ def test_dev_outbox_is_404_outside_debug(client, settings):
     settings.DEV_OUTBOX = False
 
     assert client.get("/dev/outbox/").status_code == 404
+
+
+def login_email_field(html: str) -> str:
+    found = re.search(r'<input type="email" name="email"[^>]*>', html)
+    assert found, "no email field"
+    return found.group(0)
+
+
+def test_after_a_password_reset_the_login_form_offers_the_email(client, user):
+    client.post("/accounts/password/forgot/", {"email": "ada@example.com"})
+    path = link_in(last_email("ada@example.com"), "/accounts/password/reset/").replace(
+        "http://127.0.0.1:8000", ""
+    )
+
+    done = client.post(path, {"password": NEW_PASSWORD})
+
+    assert done["Location"] == "/accounts/login/"  # no address in a URL
+    html = client.get(done["Location"]).content.decode()
+    email = login_email_field(html)
+    assert 'value="ada@example.com"' in email
+    assert "autofocus" not in email, "the cursor goes to the password"
+    assert re.search(r'<input type="password" name="password"[^>]*autofocus', html)
+    # Logging in spends it: the next visit to the login page starts blank.
+    client.post("/accounts/login/", {"email": "ada@example.com", "password": NEW_PASSWORD})
+    client.post("/accounts/logout/")
+    assert "value=" not in login_email_field(client.get("/accounts/login/").content.decode())
+
+
+def test_the_login_page_takes_an_email_from_its_own_link(client):
+    html = client.get("/accounts/login/?email=ada@example.com").content.decode()
+
+    assert 'value="ada@example.com"' in login_email_field(html)
+
+
+@pytest.mark.parametrize("junk", ["not-an-email", '"><script>x</script>@example.com'])
+def test_the_login_page_ignores_an_email_that_is_not_one(client, junk):
+    from urllib.parse import quote
+
+    html = client.get(f"/accounts/login/?email={quote(junk)}").content.decode()
+
+    assert "value=" not in login_email_field(html)
+    assert "<script>x" not in html
+
+
+def test_the_account_page_offers_the_paper_account_reset(client, user, settings):
+    settings.DEMO_STARTING_BALANCE_USD = Decimal("10000")
+    client.force_login(user)
+
+    html = client.get("/accounts/").content.decode()
+
+    assert "Reset paper account" in html
+    assert "Start over with $10,000.00 of demo dollars" in html
+    assert "cancels every open order" in html and "removes every coin you hold" in html
+    assert '<label for="reset-word">Type RESET to confirm</label>' in html
+    assert re.search(r'<form id="reset-confirm"[^>]*hidden', html), "confirmed in the page"
+    assert re.search(r'<script type="module" src="/static/js/account\.[^"]*js"', html)
