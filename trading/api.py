@@ -6,9 +6,6 @@ so another user's order id answers 404 like a missing one.
 
 from __future__ import annotations
 
-import csv
-import itertools
-from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +22,8 @@ from rest_framework.views import APIView
 from cryptovault.dates import parse_day_or_moment
 from cryptovault.money import amount_field, price_field
 from trading import selectors, services
+from trading.assets import asset_resolve
+from trading.exports import trades_csv, transactions_csv
 from trading.models import LedgerEntry, LedgerKind, Order, OrderStatus
 from trading.portfolio import (
     HISTORY_POINTS,
@@ -41,6 +40,7 @@ from trading.serializers import (
     PortfolioSerializer,
     TransactionSerializer,
 )
+from trading.trades import trades_for
 
 
 class BalancesApi(APIView):
@@ -174,17 +174,35 @@ def transactions_query(request: Request) -> Any:
     return selectors.transactions_for(
         user=request.user,  # type: ignore[arg-type]
         kind=kind,
-        asset=params.get("asset") or None,
+        asset=_asset(params.get("asset")),
         since=_when(params.get("since"), "since"),
         until=_when(params.get("until"), "until"),
     )
 
 
-TRANSACTION_FILTERS = [
-    OpenApiParameter("kind", str, enum=LedgerKind.values),
-    OpenApiParameter("asset", str, description="USD or a coin id"),
+def _asset(value: str | None) -> str | None:
+    """The ledger's name for what was asked (``BTC``, ``btc``, ``bitcoin``, ``usd``); an
+    unknown one is a 400 naming ``asset``, not an empty list that looks like no activity."""
+    if not value or not value.strip():
+        return None
+    asset = asset_resolve(name=value)
+    if asset is None:
+        raise ValidationError(
+            {"asset": [f"No asset {value.strip()[:64]!r}: use USD, a coin symbol or a coin id."]}
+        )
+    return asset
+
+
+DATE_FILTERS = [
     OpenApiParameter("since", str, description="ISO-8601 date or date-time (inclusive)"),
     OpenApiParameter("until", str, description="ISO-8601 date or date-time (exclusive)"),
+]
+TRANSACTION_FILTERS = [
+    OpenApiParameter("kind", str, enum=LedgerKind.values),
+    OpenApiParameter(
+        "asset", str, description="USD, a coin symbol (BTC, any case) or a CoinGecko id"
+    ),
+    *DATE_FILTERS,
 ]
 
 
@@ -200,51 +218,39 @@ class TransactionsApi(generics.ListAPIView[LedgerEntry]):
         return super().get(request, *args, **kwargs)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_rows(entries: Any) -> Iterator[str]:
-    """The CSV lines of ``entries``, with the query already run.
-
-    A streaming response sends its 200 and headers before it reads the first line; an
-    error after that can no longer become an error response. Under the ASGI server the
-    client was then left waiting forever (daphne tries to start a 500 on a response
-    already started, fails, and never finishes the stream). So the first chunk is read
-    here, while the view can still answer 400 or 500.
-    """
-    rows = entries.iterator(chunk_size=500)
-    first = list(itertools.islice(rows, 1))
-    return _csv_lines(itertools.chain(first, rows))
-
-
-def _csv_lines(entries: Iterable[LedgerEntry]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(["id", "at", "kind", "asset", "amount", "balance_after", "order"])
-    for entry in entries:
-        yield writer.writerow(
-            [
-                entry.pk,
-                entry.at.isoformat(),
-                entry.kind,
-                entry.asset,
-                entry.amount,
-                entry.balance_after,
-                entry.order_id or "",
-            ]
-        )
-
-
 class TransactionsExportApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(parameters=TRANSACTION_FILTERS, responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request) -> StreamingHttpResponse:
         response = StreamingHttpResponse(
-            csv_rows(transactions_query(request)), content_type="text/csv"
+            transactions_csv(transactions_query(request)), content_type="text/csv"
         )
         response["Content-Disposition"] = 'attachment; filename="cryptovault-transactions.csv"'
+        return response
+
+
+class TradesExportApi(APIView):
+    """Your fills as Ghostfolio's activity import reads them (SPEC §4): one line per fill,
+    ``Date, Code, DataSource, Currency, Price, Quantity, Action, Fee, Note``."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=DATE_FILTERS,
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        summary="Your trades as a CSV that Ghostfolio imports as is",
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        params = request.query_params
+        fills = trades_for(
+            user=request.user,  # type: ignore[arg-type]
+            since=_when(params.get("since"), "since"),
+            until=_when(params.get("until"), "until"),
+            oldest_first=True,  # a history to import reads in the order it happened
+        )
+        response = StreamingHttpResponse(trades_csv(fills), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="cryptovault-trades.csv"'
         return response
 
 
@@ -278,6 +284,7 @@ class OrderQuoteApi(APIView):
         data.is_valid(raise_exception=True)
         quote = order_quote(**data.validated_data)
         return Response(self.OutputSerializer(quote).data)
+
 
 class AccountResetApi(APIView):
     """Put the paper account back to its start: open orders cancelled, coins removed,

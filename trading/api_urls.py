@@ -19,4 +19,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
         api.TransactionsExportApi.as_view(),
         name="api-transactions-export",
     ),
+    path("trades/export.csv", api.TradesExportApi.as_view(), name="api-trades-export"),
 ]

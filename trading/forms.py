@@ -6,6 +6,7 @@ from django import forms
 
 from cryptovault.money import amount_form_field, price_form_field
 from markets.models import Coin
+from trading.assets import asset_resolve
 from trading.models import LedgerKind, OrderType, Side
 
 # Blank is allowed (the service says which amount an order needs); never negative.
@@ -45,15 +46,45 @@ class OrderForm(forms.Form):
         return data
 
 
-class TransactionFilterForm(forms.Form):
+class TradeFilterForm(forms.Form):
+    """A range of days (UTC): the trades page and its Ghostfolio export."""
+
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="Before", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class TransactionFilterForm(TradeFilterForm):
+    field_order = ["kind", "asset", "since", "until"]
+
     kind = forms.ChoiceField(
         required=False,
+        label="Type",
         choices=[("", "Any type"), *LedgerKind.choices],
     )
-    asset = forms.CharField(required=False, max_length=64, label="Asset (USD or coin id)")
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(
+    asset = forms.CharField(
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Up to, not including.",
+        max_length=64,
+        label="Asset",
+        widget=forms.TextInput(
+            attrs={"list": "asset-choices", "autocomplete": "off", "placeholder": "BTC, ETH, USD…"}
+        ),
     )
+
+    def clean_asset(self) -> str:
+        """What was typed (``BTC``, ``btc``, ``Bitcoin``, ``bitcoin``, ``usd``) as the
+        ledger names it; an unknown asset is an error on the field, not an empty list."""
+        name = self.cleaned_data.get("asset") or ""
+        if not name:
+            return ""
+        asset = asset_resolve(name=name)
+        if asset is None:
+            raise forms.ValidationError(
+                "No asset called %(name)s. Use USD or a coin's symbol, such as BTC.",
+                code="unknown_asset",
+                params={"name": name},
+            )
+        return asset

@@ -8,9 +8,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 
 from accounts.models import User
+from markets.models import Coin
 from trading.models import (
     Balance,
     LedgerEntry,
@@ -43,7 +44,7 @@ def balances_for(*, user: User) -> QuerySet[Balance]:
 def orders_for(
     *, user: User, status: str | None = None, coin: str | None = None
 ) -> QuerySet[Order]:
-    orders = Order.objects.filter(user=user)
+    orders = Order.objects.filter(user=user).select_related("coin")
     if status:
         orders = orders.filter(status=status)
     if coin:
@@ -51,7 +52,7 @@ def orders_for(
     return orders.order_by("-created_at", "-id")
 
 
-def _moment(value: Any) -> Any:
+def moment_utc(value: Any) -> Any:
     """Dates mean midnight UTC; datetimes without an offset are UTC too."""
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
@@ -67,16 +68,26 @@ def transactions_for(
     asset: str | None = None,
     since: Any = None,
     until: Any = None,
+    order_id: int | None = None,
 ) -> QuerySet[LedgerEntry]:
-    entries = LedgerEntry.objects.filter(user=user)
+    """The user's ledger entries, newest first; ``asset`` is the ledger's name (``USD`` or
+    a coin id: ``trading.assets.asset_resolve`` reads a symbol), ``order_id`` one order's
+    entries. Each carries its coin's ``coin_name`` and ``coin_symbol`` (None for USD)."""
+    coin = Coin.objects.filter(pk=OuterRef("asset"))
+    entries = LedgerEntry.objects.filter(user=user).annotate(
+        coin_name=Subquery(coin.values("name")[:1]),
+        coin_symbol=Subquery(coin.values("symbol")[:1]),
+    )
     if kind:
         entries = entries.filter(kind=kind)
     if asset:
         entries = entries.filter(asset=asset)
+    if order_id is not None:
+        entries = entries.filter(order_id=order_id)
     if since:
-        entries = entries.filter(at__gte=_moment(since))
+        entries = entries.filter(at__gte=moment_utc(since))
     if until:
-        entries = entries.filter(at__lt=_moment(until))
+        entries = entries.filter(at__lt=moment_utc(until))
     return entries.order_by("-at", "-id")
 
 

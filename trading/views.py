@@ -9,8 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -24,9 +23,10 @@ from cryptovault.limits import RateLimited
 from cryptovault.redirects import safe_next_url
 from markets.selectors import coin_price_latest, coins_tracked
 from trading import selectors, services
-from trading.forms import OrderForm, TransactionFilterForm
-from trading.models import OrderStatus
+from trading.forms import OrderForm, TradeFilterForm, TransactionFilterForm
+from trading.models import LedgerKind, OrderStatus
 from trading.portfolio import HISTORY_RANGE_DEFAULT, HISTORY_RANGES, portfolio_for
+from trading.trades import trade_from, trades_for
 
 
 class TradeView(LoginRequiredMixin, ServiceFormView):
@@ -106,6 +106,8 @@ class TradeView(LoginRequiredMixin, ServiceFormView):
 
 
 class OrdersView(LoginRequiredMixin, TemplateView):
+    """Open orders (each with its Cancel), then the closed ones, newest first."""
+
     template_name = "trading/orders.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -117,6 +119,31 @@ class OrdersView(LoginRequiredMixin, TemplateView):
             **super().get_context_data(**kwargs),
             "open_orders": orders.filter(status=OrderStatus.OPEN),
             "history": history,
+            "history_rows": [
+                {
+                    "order": order,
+                    "trade": trade_from(order) if order.status == OrderStatus.FILLED else None,
+                }
+                for order in history
+            ],
+        }
+
+
+class OrderDetailView(LoginRequiredMixin, TemplateView):
+    """One order: what was asked, what filled, and the ledger entries it wrote."""
+
+    template_name = "trading/order_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        user = self.request.user
+        order = selectors.orders_for(user=user).filter(pk=kwargs["order_id"]).first()  # type: ignore[arg-type]
+        if order is None:
+            raise Http404("No such order.")
+        return {
+            **super().get_context_data(**kwargs),
+            "order": order,
+            "trade": trade_from(order) if order.status == OrderStatus.FILLED else None,
+            "entries": selectors.transactions_for(user=user, order_id=order.pk),  # type: ignore[arg-type]
         }
 
 
@@ -128,7 +155,8 @@ class OrderCancelView(LoginRequiredMixin, View):
             messages.error(request, error.message)
         else:
             messages.success(request, f"Order #{order.pk} cancelled; its hold is released.")
-        return redirect("trading:orders")
+        # Back where the Cancel was pressed (the order's own page, the dashboard...).
+        return HttpResponseRedirect(safe_next_url(request, default=reverse("trading:orders")))
 
 
 class PortfolioView(LoginRequiredMixin, TemplateView):
@@ -148,23 +176,67 @@ class PortfolioView(LoginRequiredMixin, TemplateView):
         }
 
 
+def _filters(form: forms.Form) -> dict[str, Any]:
+    """The valid, non-empty filters of a bound form; a field in error is shown as such on
+    the page and the others still filter."""
+    if not form.is_bound:
+        return {}
+    form.is_valid()
+    return {key: value for key, value in form.cleaned_data.items() if value}
+
+
+def _with_query(url: str, filters: dict[str, Any]) -> str:
+    query = urlencode({key: str(value) for key, value in filters.items()})
+    return f"{url}?{query}" if query else url
+
+
 class TransactionsView(LoginRequiredMixin, TemplateView):
+    """The ledger: every change of a balance, filtered by type, asset and days."""
+
     template_name = "trading/transactions.html"
+    kind_meanings = {
+        LedgerKind.DEPOSIT: "Demo dollars credited to your account.",
+        LedgerKind.TRADE: "Dollars paid or received for coins, and the coins themselves.",
+        LedgerKind.FEE: "The trading fee, always charged in dollars.",
+        LedgerKind.HOLD: "Set aside for an open limit or stop order, to pay for it when it fills.",
+        LedgerKind.RELEASE: "What a hold gives back when its order fills or is cancelled.",
+    }
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         form = TransactionFilterForm(self.request.GET or None)
-        filters: dict[str, Any] = {}
-        if form.is_bound:
-            form.is_valid()  # a field in error is shown as such; the others still filter
-            filters = {key: value for key, value in form.cleaned_data.items() if value}
+        filters = _filters(form)
         entries = selectors.transactions_for(user=self.request.user, **filters)  # type: ignore[arg-type]
         page = Paginator(entries, 50).get_page(self.request.GET.get("page"))
-        query = {key: str(value) for key, value in filters.items()}
+        days = {key: value for key, value in filters.items() if key in ("since", "until")}
         return {
             **super().get_context_data(**kwargs),
             "form": form,
             "page": page,
-            "query": urlencode(query),
-            "export_url": reverse("api-transactions-export")
-            + (f"?{urlencode(query)}" if query else ""),
+            "coins": coins_tracked(),
+            "kind_meanings": [
+                (LedgerKind(kind).label, meaning) for kind, meaning in self.kind_meanings.items()
+            ],
+            "query": urlencode({key: str(value) for key, value in filters.items()}),
+            "export_url": _with_query(reverse("api-transactions-export"), filters),
+            "trades_export_url": _with_query(reverse("api-trades-export"), days),
+        }
+
+
+class TradesView(LoginRequiredMixin, TemplateView):
+    """Every fill: coin, side, quantity, price, fee and what it paid or received."""
+
+    template_name = "trading/trades.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        form = TradeFilterForm(self.request.GET or None)
+        filters = _filters(form)
+        fills = trades_for(user=self.request.user, **filters)  # type: ignore[arg-type]
+        page = Paginator(fills, 50).get_page(self.request.GET.get("page"))
+        return {
+            **super().get_context_data(**kwargs),
+            "form": form,
+            "page": page,
+            "trades": [trade_from(order) for order in page],
+            "query": urlencode({key: str(value) for key, value in filters.items()}),
+            "export_url": _with_query(reverse("api-trades-export"), filters),
         }

@@ -115,7 +115,7 @@ def test_portfolio_and_transactions_show_the_holding_and_the_ledger(page_client)
     assert 'data-coin="bitcoin"' in portfolio
     assert "$9,999.50" in portfolio  # 10000 - 0.5 fee
     transactions = page_client.get("/trade/transactions/?kind=fee").content.decode()
-    assert "-0.5" in transactions
+    assert "-$0.50" in transactions  # the fee to the cent, through the usd filter
     assert "/api/transactions/export.csv?kind=fee" in transactions
 
 
