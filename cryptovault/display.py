@@ -3,8 +3,8 @@
 The same rules as ``static/js/lib/format.js`` (pages that update live format there):
 
 - ``usd_text``: dollars to the cent, ``"$1,234.56"``, ``"-$0.95"``; a non-zero amount
-  under a cent keeps two significant digits (``"$0.0015"``: a fee that small is still
-  charged); ``"—"`` for none;
+  under a cent keeps its digits, to the 8 places amounts have (``"$0.001206"``: a fee
+  that small is still charged, to the last place); ``"—"`` for none;
 - ``price_text_usd``: a coin's price, to the cent from $1 (``"$95,126.44"``), else four
   significant digits (``"$0.1803"``, ``"$0.000001206"``);
 - ``usd_whole_text``: whole dollars for market caps and volumes (``"$1,902,528,869,800"``);
@@ -54,9 +54,9 @@ def usd_text(value: object) -> str:
     if number is None:
         return NONE
     if number and abs(number) < CENT:
-        small = _significant(number, 2)
+        small = number.quantize(Q8, rounding=ROUND_HALF_UP).normalize()
         sign = "-" if small < 0 else ""
-        return f"{sign}${abs(small).normalize():f}"
+        return f"{sign}${abs(small):f}"
     return _dollars(number.quantize(CENT, rounding=ROUND_HALF_UP), 2)
 
 
@@ -65,9 +65,9 @@ def price_text_usd(value: object) -> str:
     number = _decimal(value)
     if number is None:
         return NONE
-    if not number or abs(number) >= 1:
+    small = _significant(number, 4) if number else number
+    if not small or abs(small) >= 1:  # 0.99996 rounds to a dollar: shown as one, in cents
         return usd_text(number)
-    small = _significant(number, 4)
     sign = "-" if small < 0 else ""
     return f"{sign}${abs(small):f}"
 

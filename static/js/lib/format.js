@@ -4,15 +4,14 @@
 // `usd` follows the server's `usd` filter (usd_text): "$1,234.50",
 // "-$0.95", "—" for none. It rounds half up to the cent on the decimal text itself, as
 // Python's Decimal does, so "0.125" is "$0.13" here as there (a float would give 0.12) and
-// an amount past 2^53 keeps its digits. Under a cent it keeps two significant digits, as
-// the ticket always has: a fee of $0.0015 is charged, so it does not read "$0.00".
+// an amount past 2^53 keeps its digits. Under a cent it keeps its digits to the 8 places
+// amounts have: a fee of $0.001206 is charged, so it does not read "$0.00".
 
 const NONE = "—";
 // A decimal as the API writes it ("-1234.50000000"), or as String(number) may ("1e-7").
 const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?$/i;
 const MAX_EXPONENT = 400; // beyond what any amount or price (or a double) reaches
 
-const subCent = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumSignificantDigits: 2 });
 const smallPrice = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumSignificantDigits: 4, maximumSignificantDigits: 4 });
 const wholeDollars = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 0 });
 
@@ -39,7 +38,11 @@ const grouped = (digits) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 export function usd(value) {
   if (missing(value)) return NONE;
   const number = Number(value);
-  if (number !== 0 && Math.abs(number) < 0.01) return subCent.format(number);
+  if (number !== 0 && Math.abs(number) < 0.01) {
+    // Under a cent, its digits to the 8 places amounts have: "$0.001206".
+    const digits = Math.abs(number).toFixed(8).replace(/0+$/, "");
+    return digits === "0." ? "$0.00" : `${number < 0 ? "-" : ""}$${digits}`;
+  }
   const amount = centsOf(value);
   if (amount === null) return NONE;
   const dollars = grouped((amount.cents / 100n).toString());
@@ -51,7 +54,9 @@ export function usd(value) {
 export function usdPrice(value) {
   if (missing(value)) return NONE;
   const number = Number(value);
-  return Math.abs(number) >= 1 ? usd(value) : smallPrice.format(number);
+  // 0.99996 rounds to a dollar at four significant digits: shown as one, in cents.
+  const rounded = Number(number.toPrecision(4));
+  return Math.abs(rounded) >= 1 ? usd(value) : smallPrice.format(number);
 }
 
 /** Whole dollars, for market caps and volumes: "$1,234,568". */
