@@ -147,13 +147,16 @@ def _csrf_refused(page, base: str) -> None:
 
 
 def _menus_open(page, base: str) -> None:
-    """The site frame with its menus open: the phone's menu, then the account menu."""
+    """The site frame with its menus open: the phone's menu, then the account menu (when
+    logged in; logged out the phone's menu holds Log in and Sign up)."""
     page.goto(f"{base}/accounts/")
     toggle = page.get_by_role("button", name="Menu")
     if toggle.is_visible():
         toggle.click()
-    page.locator(".account-menu summary").click()
-    page.locator(".account-menu-panel").wait_for()
+    account = page.locator(".account-menu summary")
+    if account.count():  # logged in
+        account.click()
+        page.locator(".account-menu-panel").wait_for()
 
 
 LOGGED_OUT = [
@@ -172,6 +175,7 @@ LOGGED_OUT = [
     Visit("wallet-login", "/wallet/login/"),
     Visit("dev-outbox", "/dev/outbox/"),
     Visit("error-403", "", _csrf_refused, status=403),
+    Visit("menus-open", "", _menus_open),
 ]
 
 LOGGED_IN = [
