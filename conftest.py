@@ -17,6 +17,9 @@ from accounts.models import User
 from accounts.tests.factories import StaffUserFactory, UserFactory
 
 collect_ignore = [] if os.environ.get("CRYPTOVAULT_E2E") == "1" else ["tests/e2e"]
+# Topology tests (tests/topology) start `make prod`: only `make test-topology` runs them.
+if os.environ.get("CRYPTOVAULT_TOPOLOGY") != "1":
+    collect_ignore.append("tests/topology")
 
 
 @pytest.fixture(autouse=True)

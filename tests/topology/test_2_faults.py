@@ -1,0 +1,88 @@
+"""`make prod` under faults, after test_1_serving.py: the feed leader killed, then SIGTERM.
+
+In this order on purpose: the last test stops the session's instance.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from datetime import datetime
+
+import pytest
+
+from tests.topology.instance import Prod
+from tests.topology.support import (
+    alive,
+    command_line,
+    next_of_type,
+    port_refuses,
+    prices_socket,
+)
+
+pytestmark = pytest.mark.timeout(300)
+
+FAILOVER_SECONDS = 30
+STOP_SECONDS = 10
+
+
+def feed_leader(prod: Prod) -> str | None:
+    leader = prod.health()["checks"]["price_source"]["feed_leader"]
+    return str(leader) if leader else None
+
+
+def test_killing_the_feed_leader_hands_the_prices_to_another_feed(prod: Prod):
+    socket = prices_socket(prod.url)
+    try:
+        next_of_type(socket, "snapshot", within=10)
+        deadline = time.monotonic() + FAILOVER_SECONDS
+        while (leader := feed_leader(prod)) is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert leader, "no feed leads"
+        pid = int(leader.split(":")[1])
+        assert pid in prod.pids("run_price_feed"), f"{leader}: {command_line(pid)!r}"
+
+        os.kill(pid, signal.SIGKILL)  # no chance to resign: its lease must lapse
+        killed_at = time.monotonic()
+        while (successor := feed_leader(prod)) in (None, leader):
+            assert time.monotonic() - killed_at < FAILOVER_SECONDS, f"still {successor}"
+            time.sleep(0.5)
+        took = time.monotonic() - killed_at
+        print(f"leader {leader} killed; {successor} leads after {took:.1f} s")
+        assert successor is not None
+        assert int(successor.split(":")[1]) in prod.pids("run_price_feed")
+
+        handed_over = datetime.now().astimezone()
+        while True:  # a broadcast stamped after the new leader took over reaches the client
+            message = next_of_type(socket, "prices", within=FAILOVER_SECONDS)
+            if datetime.fromisoformat(message["at"]) >= handed_over:
+                break
+        assert message["prices"]
+    finally:
+        socket.close()
+
+
+def test_sigterm_to_make_prod_stops_every_process_and_frees_the_port(prod: Prod):
+    children = prod.pids()
+    names = {pid: command_line(pid) for pid in children}
+    for word in ("nginx", "gunicorn", "uvicorn", "run_price_feed", "celery"):
+        assert any(word in line for line in names.values()), f"no {word} among {names}"
+
+    prod.process.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
+    try:
+        code = prod.process.wait(timeout=STOP_SECONDS + 5)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"make prod still running {STOP_SECONDS + 5} s after SIGTERM")
+    while time.monotonic() - sent < STOP_SECONDS and (
+        any(alive(pid) for pid in children) or not port_refuses(prod.host, prod.port)
+    ):
+        time.sleep(0.2)
+    took = time.monotonic() - sent
+    left = {pid: names[pid] for pid in children if alive(pid)}
+    print(f"stopped in {took:.1f} s with exit code {code}; {len(children)} processes")
+    assert not left, f"orphans after SIGTERM: {left}"
+    assert port_refuses(prod.host, prod.port), f"port {prod.port} still answers"
+    assert code == 0, f"make prod exited with {code}"
