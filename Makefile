@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
 VENDOR := static/vendor
 
-.PHONY: run test test-unit test-e2e lint format secrets scan-tracked-files scan-baseline audit setup setup-dev assets migrate bench bench-trading clean
+.PHONY: run prod test test-unit test-e2e test-topology lint format secrets scan-tracked-files scan-baseline audit setup setup-dev assets migrate bench bench-trading clean
 
 run: setup migrate
 	@echo ""
@@ -19,12 +19,24 @@ run: setup migrate
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# The production process set on loopback (SPEC §1): nginx on HOST:PORT in front of
+# gunicorn (WEB_WORKERS), WS_PROCESSES uvicorn processes, two price feeds and the task
+# worker, after migrate and collectstatic. Needs DATABASE_URL (PostgreSQL) and REDIS_URL;
+# TLS_CERT + TLS_KEY serve HTTPS. Ctrl+C or SIGTERM stops every process. See deploy/prod.py.
+prod: setup assets
+	$(PY) deploy/prod.py
+
 test: setup-dev assets
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-e2e
 
 test-unit:
 	$(PY) -m pytest
+
+# Topology tests: they start `make prod` on loopback against DATABASE_URL and REDIS_URL
+# (PostgreSQL and Redis); .ci/run runs them in its services mode.
+test-topology: setup-dev assets
+	CRYPTOVAULT_TOPOLOGY=1 $(PY) -m pytest tests/topology
 
 # Browser tests run in their own pytest process (see tests/e2e/conftest.py).
 # CI sets CRYPTOVAULT_REQUIRE_E2E=1 so that a missing browser fails instead of skipping.

@@ -48,6 +48,9 @@ try:
     TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", default=0, minimum=0)
     # Production redirects plain HTTP to HTTPS; /health stays reachable for probes.
     SECURE_SSL_REDIRECT = env.flag("SECURE_SSL_REDIRECT", default=not DEBUG)
+    # Session and CSRF cookies only over HTTPS; off only for a plain-HTTP entry on
+    # loopback (`make prod` without TLS_CERT), where a browser could not log in otherwise.
+    SECURE_COOKIES = env.flag("SECURE_COOKIES", default=not DEBUG)
     LOG_LEVEL = env.choice(
         "LOG_LEVEL", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
     )
@@ -241,6 +244,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+if SECURE_COOKIES:
     SESSION_COOKIE_SECURE = True
     # "__Host-": the browser keeps it only if Secure, for this host and path "/", so a
     # sibling subdomain cannot plant a session cookie (OWASP session cheat sheet).

@@ -1,0 +1,1 @@
+"""Production topology on one machine: `make prod` (see deploy/prod.py)."""
