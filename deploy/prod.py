@@ -26,6 +26,7 @@ to its process group, SIGKILL after 10 s) and exits 0. Standard library only.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import resource
 import signal
@@ -50,7 +51,8 @@ FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 30.0
 STABLE_SECONDS = 30.0  # a child that ran this long starts again after the first back-off
 READY_TIMEOUT_SECONDS = 120.0
-WANTED_OPEN_FILES = 40_000  # 10,000 websockets through nginx need 2 each
+WANTED_OPEN_FILES = 40_000
+PR_SET_PDEATHSIG = 1  # linux/prctl.h  # 10,000 websockets through nginx need 2 each
 
 
 class Output:
@@ -91,6 +93,7 @@ class Child:
     def start(self) -> None:
         self.process = subprocess.Popen(  # noqa: S603 - our own command lines
             self.argv,
+            preexec_fn=stop_with_parent,
             cwd=ROOT,
             env=self.env,
             stdin=subprocess.DEVNULL,
@@ -191,8 +194,12 @@ class Supervisor:
                 return 0 if self.stopping.is_set() else 1
         if self.prepare() != 0:
             return 1
-        for child in self.children:
+        for child in self.children[:-1]:
             child.start()
+        if not self.wait_for_sockets():
+            self.stop()
+            return 0
+        self.children[-1].start()  # nginx, once its upstreams listen: no 502 at start
         threading.Thread(target=self.announce_when_ready, daemon=True).start()
         while not self.stopping.wait(0.2):
             now = time.monotonic()
@@ -204,6 +211,18 @@ class Supervisor:
                     child.exited(now)
         self.stop()
         return 0
+
+    def wait_for_sockets(self) -> bool:
+        """Wait (up to a minute) for gunicorn's and uvicorn's sockets; False if stopped."""
+        names = ["web.sock", *(f"ws.{n}.sock" for n in range(1, self.settings.ws_processes + 1))]
+        deadline = time.monotonic() + 60
+        while not all((self.run_dir / name).exists() for name in names):
+            if self.stopping.wait(0.2):
+                return False
+            if time.monotonic() > deadline:
+                self.output.line("prod", "the web and ws sockets are late; starting nginx anyway")
+                break
+        return True
 
     def stop(self) -> None:
         for child in reversed(self.children):  # nginx first: no new requests come in
@@ -245,6 +264,14 @@ class Supervisor:
             self.stopping.wait(0.5)
         if not self.stopping.is_set():
             self.output.line("prod", f"{probe} did not answer within {READY_TIMEOUT_SECONDS:g} s")
+
+
+def stop_with_parent() -> None:
+    """In the child, before exec: SIGTERM it if the supervisor dies, even by SIGKILL
+    (Linux's PR_SET_PDEATHSIG), so nothing keeps the port. Elsewhere, nothing."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def raise_open_files(wanted: int) -> int:
