@@ -70,8 +70,11 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(SentEmail)
 class SentEmailAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "kind", "to", "subject", "status"]
-    list_filter = ["kind", "status"]
+    """One row per email: ``retrying`` while attempts fail, then sent, or failed after
+    the last retry (filter by status: failed), with the attempts and the last error."""
+
+    list_display = ["created_at", "kind", "to", "subject", "status", "attempts", "error"]
+    list_filter = ["status", "kind"]
     search_fields = ["to", "subject", "request_id"]
     date_hierarchy = "created_at"
     exclude = ["body_text", "body_html"]  # may hold live codes: read them in /dev/outbox/

@@ -119,17 +119,23 @@ class PasswordResetToken(models.Model):
 
 
 class SentEmail(models.Model):
-    """Every email we tried to send, for operators; bodies kept only for the dev outbox."""
+    """Every email we tried to send, one row each however many attempts it took, for
+    operators; bodies kept only for the dev outbox."""
 
     class Status(models.TextChoices):
+        RETRYING = "retrying", "Retrying"  # an attempt failed; another is scheduled
         SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Failed"  # every attempt failed
 
+    # The email's identity across attempts (accounts.emails): a retry or a redelivered
+    # message finds its row, and sends nothing once it says sent.
+    key = models.CharField(max_length=32, unique=True, null=True, blank=True, editable=False)
     kind = models.CharField(max_length=40)
     to = models.EmailField()
     subject = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=Status.choices)
-    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    error = models.TextField(blank=True, help_text="The last attempt's error.")
     request_id = models.CharField(max_length=64, blank=True)
     body_text = models.TextField(blank=True, help_text="Kept only in the dev outbox mode.")
     body_html = models.TextField(blank=True, help_text="Kept only in the dev outbox mode.")

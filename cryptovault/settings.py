@@ -10,7 +10,8 @@ This module reads every environment variable and binds every setting, so one fil
 answers "what is configurable, and where is X set". The long values are built by
 modules cut by job: ``settings_apps`` (apps, middleware, templates),
 ``settings_storage`` (database, caches, channel layer), ``settings_security``
-(passwords, CSP), ``settings_api`` (DRF, JWT, OpenAPI) and ``settings_logging``.
+(passwords, CSP), ``settings_api`` (DRF, JWT, OpenAPI), ``settings_tasks`` (the task
+queue: in process or Celery) and ``settings_logging``.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from cryptovault import (
     settings_logging,
     settings_security,
     settings_storage,
+    settings_tasks,
 )
 from cryptovault.config import Config, ConfigError, abort
+from cryptovault.settings_tasks import *  # noqa: F403 (the CELERY_* settings, with their reasons)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # local state of the embedded mode; ignored by git
@@ -60,6 +63,10 @@ try:
         "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
     }
     REDIS_URL = env.redis_url("REDIS_URL", default="")
+    # Background jobs in this process, or on Celery (REDIS_URL is its broker).
+    TASK_QUEUE = env.choice("TASK_QUEUE", default="inprocess", choices=settings_tasks.MODES)
+    if TASK_QUEUE == "celery":
+        env.require("REDIS_URL", REDIS_URL, "it is required when TASK_QUEUE is celery")
 
     # --- Email --------------------------------------------------------------
     EMAIL_SERVICE = env.choice(
@@ -271,6 +278,8 @@ DEV_OUTBOX = DEBUG and EMAIL_SERVICE == "console"
 # Background jobs (emails, forgot-password and resend work: cryptovault.tasks) run on
 # a small in-process pool after the response; the tests run them at once instead.
 TASKS_EAGER = False
+# TASK_QUEUE=celery: the worker's settings (cryptovault/settings_tasks.py says why).
+CELERY_BROKER_URL = settings_tasks.broker_url(task_queue=TASK_QUEUE, redis_url=REDIS_URL)
 ANYMAIL = {
     "SENDGRID_API_KEY": SENDGRID_API_KEY,
     "RESEND_API_KEY": RESEND_API_KEY,

@@ -1,4 +1,9 @@
-"""``python manage.py follow_wallet_transactions``: follow pending transactions to receipts."""
+"""``python manage.py follow_wallet_transactions``: follow pending transactions to receipts.
+
+For manual use: in production the Celery worker runs the same round every 15 s as a
+periodic task (``chains.tasks.wallet_transactions_follow``, in the Procfile's
+``worker``), and the wallet page follows its own pending transactions as it polls.
+"""
 
 from __future__ import annotations
 
