@@ -87,3 +87,42 @@ def test_the_filters_are_the_display_rules():
         )
     )
     assert html == "$7,498.50 $0.1800 0.5 +1.50% $1,234,568"
+
+
+DECIMAL_JS = FORMAT_JS.with_name("decimal.js")
+
+# (quantity, price, cost): value = quantity * price to 8 places, P&L % of cost to 4,
+# as trading/portfolio.py computes them (ROUND_HALF_UP), including negatives and ties.
+RECOMPUTED = [
+    ("0.01000000", "95126.444", "900.00"),
+    ("1E-8", "0.180312", "0.00000001"),
+    ("1250.50000000", "0.00000125", "0.01"),
+    ("3", "0.333333335", "-1.5"),
+    ("-0.5", "2.000000005", "7"),
+    ("2", "0", "0"),
+]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is needed to run decimal.js")
+def test_the_pages_recompute_values_exactly_as_the_server():
+    from cryptovault.money import q8
+    from trading.portfolio import percent_of
+
+    expected = []
+    for quantity, price, cost in RECOMPUTED:
+        value = q8(Decimal(quantity) * Decimal(price))
+        pct = percent_of(value - Decimal(cost), Decimal(cost))
+        expected.append([f"{value:f}", None if pct is None else f"{pct:f}"])
+    script = (
+        f"import({json.dumps(DECIMAL_JS.as_uri())}).then((d) => {{"
+        f"  const rows = {json.dumps(RECOMPUTED)};"
+        "  console.log(JSON.stringify(rows.map(([q, p, c]) => {"
+        "    const value = d.round(d.mul(d.decimal(q), d.decimal(p)), 8);"
+        "    return [d.text(value), d.text(d.percentOf(d.sub(value, d.decimal(c)), d.decimal(c)))];"
+        "  })));"
+        "});"
+    )
+    answer = subprocess.run(
+        ["node", "--no-warnings", "-e", script], capture_output=True, text=True, check=True
+    )
+    assert json.loads(answer.stdout) == expected

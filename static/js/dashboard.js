@@ -7,49 +7,7 @@
 // 4, rounded half up, then shown through lib/format.js like the server's filters.
 import { percent, usd, usdPrice } from "./lib/format.js";
 import { connectPrices, statusText } from "./lib/prices.js";
-
-// --- Exact decimals: { n: BigInt, s: places } -------------------------------------
-const NUMBER = /^([+-]?)(\d*)(?:\.(\d*))?$/;
-const ZERO = { n: 0n, s: 0 };
-const pow10 = (k) => 10n ** BigInt(k);
-
-function decimal(value) {
-  const match = NUMBER.exec(String(value ?? "").trim());
-  if (!match || (!match[2] && !match[3])) return null;
-  const [, sign, whole = "", fraction = ""] = match;
-  return { n: BigInt(`${sign === "-" ? "-" : ""}${whole}${fraction}` || "0"), s: fraction.length };
-}
-
-const widen = (a, s) => a.n * pow10(s - a.s);
-const add = (a, b) => {
-  const s = Math.max(a.s, b.s);
-  return { n: widen(a, s) + widen(b, s), s };
-};
-const sub = (a, b) => add(a, { n: -b.n, s: b.s });
-const mul = (a, b) => ({ n: a.n * b.n, s: a.s + b.s });
-
-// num / den rounded half up (away from zero on a tie), as Python's ROUND_HALF_UP.
-function divide(num, den) {
-  const negative = num < 0n !== den < 0n;
-  const p = num < 0n ? -num : num;
-  const q = den < 0n ? -den : den;
-  const r = (2n * p + q) / (2n * q);
-  return negative ? -r : r;
-}
-
-const round = (a, places) =>
-  places >= a.s ? { n: widen(a, places), s: places } : { n: divide(a.n, pow10(a.s - places)), s: places };
-
-function percentOf(part, whole) {
-  if (whole.n === 0n) return null;
-  return { n: divide(part.n * pow10(whole.s) * 100n * pow10(4), whole.n * pow10(part.s)), s: 4 };
-}
-
-function text(a) {
-  const digits = (a.n < 0n ? -a.n : a.n).toString().padStart(a.s + 1, "0");
-  const body = a.s ? `${digits.slice(0, -a.s)}.${digits.slice(-a.s)}` : digits;
-  return `${a.n < 0n ? "-" : ""}${body}`;
-}
+import { add, decimal, mul, percentOf, round, sub, text, ZERO } from "./lib/decimal.js";
 
 // --- Showing a change (templates/trading/_change.html's markup) ---------------------
 function showChange(element, value, pct, { percentOnly = false } = {}) {

@@ -9,60 +9,7 @@ import { apiFetch } from "./lib/api.js";
 import { chartCreate, chartLibrary, chartSeries } from "./lib/chart.js";
 import { moment, percent, usd, usdPrice, usdWhole } from "./lib/format.js";
 import { connectPrices, statusText } from "./lib/prices.js";
-
-// --- Exact decimals: { n: BigInt, s: places } -------------------------------------
-const NUMBER = /^([+-]?)(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?$/i;
-const ZERO = { n: 0n, s: 0 };
-const pow10 = (k) => 10n ** BigInt(k);
-
-/** A decimal from the server's text ("0.01000000", "1E-8"); null if it is none. */
-function decimal(text) {
-  const match = NUMBER.exec(String(text ?? "").trim());
-  if (!match || (!match[2] && !match[3])) return null;
-  const [, sign, whole = "", fraction = "", exponent = "0"] = match;
-  let n = BigInt(`${sign === "-" ? "-" : ""}${whole}${fraction}` || "0");
-  let s = fraction.length - Number(exponent);
-  if (s < 0) {
-    n *= pow10(-s);
-    s = 0;
-  }
-  return { n, s };
-}
-
-const widen = (a, s) => a.n * pow10(s - a.s);
-const add = (a, b) => {
-  const s = Math.max(a.s, b.s);
-  return { n: widen(a, s) + widen(b, s), s };
-};
-const sub = (a, b) => add(a, { n: -b.n, s: b.s });
-const mul = (a, b) => ({ n: a.n * b.n, s: a.s + b.s });
-
-// num / den rounded half up (away from zero on a tie), as Python's ROUND_HALF_UP.
-function divide(num, den) {
-  const negative = num < 0n !== den < 0n;
-  const p = num < 0n ? -num : num;
-  const q = den < 0n ? -den : den;
-  const r = (2n * p + q) / (2n * q);
-  return negative ? -r : r;
-}
-
-const round = (a, places) =>
-  places >= a.s ? { n: widen(a, places), s: places } : { n: divide(a.n, pow10(a.s - places)), s: places };
-
-/** `part` as a percentage of `whole`, 4 places; null when `whole` is 0 (as percent_of). */
-function percentOf(part, whole) {
-  if (whole.n === 0n) return null;
-  return { n: divide(part.n * pow10(whole.s) * 100n * pow10(4), whole.n * pow10(part.s)), s: 4 };
-}
-
-function text(a) {
-  if (a === null) return null;
-  const digits = (a.n < 0n ? -a.n : a.n).toString().padStart(a.s + 1, "0");
-  const body = a.s ? `${digits.slice(0, -a.s)}.${digits.slice(-a.s)}` : digits;
-  return `${a.n < 0n ? "-" : ""}${body}`;
-}
-
-const sign = (a) => (a.n > 0n ? 1 : a.n < 0n ? -1 : 0);
+import { add, decimal, equal, mul, percentOf, round, sign, sub, text, ZERO } from "./lib/decimal.js";
 
 // --- Showing numbers ------------------------------------------------------------
 /** A share of the total: "27.29%" (no sign: it is a part, not a change). */
@@ -166,7 +113,7 @@ function reprice(coin, priceText) {
   const holding = holdings.get(coin);
   const price = decimal(priceText);
   if (!holding || price === null) return;
-  if (holding.price !== null && holding.price.n * pow10(price.s) === price.n * pow10(holding.price.s)) return;
+  if (holding.price !== null && equal(holding.price, price)) return;
   holding.price = price;
   const { row } = holding;
   row.dataset.price = priceText;
