@@ -54,9 +54,18 @@ def listeners_present() -> bool:
     return bool(cache.get(LISTENING_KEY))
 
 
+def lease_seconds() -> int:
+    """How long a leader's lease lasts unrenewed: a dead leader is replaced within it."""
+    return max(settings.PRICE_BROADCAST_SECONDS * 3, 15)
+
+
 def listeners_touch() -> None:
-    """Called by websocket consumers: someone wants prices for a while."""
-    cache.set(LISTENING_KEY, 1, settings.PRICE_BROADCAST_SECONDS * 3)
+    """Called by websocket consumers (on connect, and for every broadcast they relay):
+    someone wants prices for a while. The mark outlives a dead leader's lease: the
+    clients renew it only when broadcasts reach them, so one that lapsed during a
+    takeover left the new leader publishing to nobody, and every open socket without
+    prices until another client connected."""
+    cache.set(LISTENING_KEY, 1, lease_seconds() + settings.PRICE_BROADCAST_SECONDS * 3)
 
 
 class PricesMessage(TypedDict):
@@ -77,7 +86,7 @@ def board_message(board: Board, *, kind: str, now: datetime | None = None) -> Pr
 class PriceFeed:
     def __init__(self, *, owner: str | None = None) -> None:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-        self.lease_seconds = max(settings.PRICE_BROADCAST_SECONDS * 3, 15)
+        self.lease_seconds = lease_seconds()
         self.leads_alone = False  # leading on a process-local lease (Redis away)
         self.broadcast_failing = False
 

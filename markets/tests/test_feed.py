@@ -108,6 +108,23 @@ def test_two_loops_one_leader_and_a_takeover_when_it_dies(published, ticks):
     assert leader.step() is False
 
 
+def test_a_takeover_still_finds_the_listeners_of_the_dead_leader(
+    published, ticks, settings, monkeypatch
+):
+    """Clients renew the listening mark only when broadcasts reach them, and none do
+    between a leader's death and its lease lapsing: the mark must outlive the lease."""
+    settings.PRICE_BROADCAST_SECONDS = 1
+    monkeypatch.setattr(feed, "lease_seconds", lambda: 2)
+    feed.listeners_touch()
+    leader, standby = PriceFeed(owner="leader"), PriceFeed(owner="standby")
+    assert leader.step() is True
+
+    time.sleep(3.2)  # the leader died at once: its lease lapsed, nobody touched the mark
+
+    assert standby.step() is True
+    assert cache.get(feed.LEADER_KEY) == "standby"
+
+
 def test_stale_prices_are_broadcast_but_never_fill_orders(coingecko, published, ticks):
     cache.set(
         BOARD_LAST_GOOD_KEY,
