@@ -103,7 +103,6 @@ def prod_start(log_path: Path, *, smtp_port: int) -> Prod:
         REDIS_URL=redis_url,
         PRICE_SOURCE="simulated",
         PRICE_BROADCAST_SECONDS=str(BROADCAST_SECONDS),
-        PRICE_REFRESH_SECONDS=str(BROADCAST_SECONDS),
         EMAIL_SERVICE="smtp",
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(smtp_port),
@@ -139,8 +138,9 @@ def prod_start(log_path: Path, *, smtp_port: int) -> Prod:
 
 
 def prod_stop(prod: Prod) -> None:
-    """SIGTERM to make, SIGKILL to its whole group if anything is left after 20 s; then
-    the instance's database goes."""
+    """SIGTERM to make; after 20 s, SIGKILL to whatever is left of it and its children
+    (each in a process group of its own). Then the instance's database goes."""
+    left_behind = descendants(prod.process.pid)  # each child has its own process group
     if prod.process.poll() is None:
         prod.process.send_signal(signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -148,4 +148,8 @@ def prod_stop(prod: Prod) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(prod.process.pid, signal.SIGKILL)
     prod.process.wait(timeout=10)
+    for pid in left_behind:
+        if alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     _psql(prod.admin_url, f'DROP DATABASE IF EXISTS "{prod.database}" WITH (FORCE)')

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -167,7 +167,8 @@ def test_concurrent_market_orders_through_nginx_leave_the_ledger_exact(prod: Pro
         expected = defaultdict(Decimal, {"USD": Decimal(10000)})
         for order in accepted:
             quantity = Decimal(order["filled_quantity"])
-            notional = (quantity * Decimal(order["average_price"])).quantize(Decimal("1e-8"))
+            value = quantity * Decimal(order["average_price"])
+            notional = value.quantize(Decimal("1e-8"), rounding=ROUND_HALF_UP)
             expected["USD"] -= notional + Decimal(order["fee"])
             expected[order["coin"]] += quantity
         assert {asset: found.get(asset, Decimal(0)) for asset in expected} == dict(expected), i
