@@ -46,6 +46,7 @@ MIDDLEWARE = [
     # First, so that every response (redirects and errors included) carries the id.
     "cryptovault.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "cryptovault.security_headers.CrossOriginResourcePolicyMiddleware",  # before static files
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

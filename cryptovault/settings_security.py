@@ -1,4 +1,4 @@
-"""Security settings' long values: password rules and the content security policy.
+"""Security settings' long values: password rules, the CSP and the CORP header.
 
 Part of the settings (``cryptovault.settings`` binds every setting; the cookie and
 HTTPS switches stay there, next to the DEBUG they follow). Django's own machinery
@@ -30,9 +30,12 @@ AUTH_PASSWORD_VALIDATORS: list[dict[str, Any]] = [
 # Coin logos are CoinGecko's images, shown from its hosts.
 COINGECKO_IMAGE_HOSTS = ["https://coin-images.coingecko.com", "https://assets.coingecko.com"]
 
+# Everything the pages load is listed by kind; any other kind (frames, workers, media,
+# manifests) falls back to default-src 'none' and is refused. MDN's HTTP Observatory
+# gives this its best CSP result (+10: default-src 'none', no 'unsafe-*', form-action).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
-        "default-src": [SELF],
+        "default-src": [NONE],
         "script-src": [SELF, NONCE],
         "style-src": [SELF],
         "img-src": [SELF, "data:", *COINGECKO_IMAGE_HOSTS],
@@ -44,3 +47,8 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# Cross-Origin-Resource-Policy (cryptovault.security_headers): no other site may load
+# our responses as subresources. Nothing of ours is meant to be embedded elsewhere
+# (emails carry no images from this host); API clients use CORS, which CORP leaves be.
+CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
