@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -139,7 +140,7 @@ def prod_start(log_path: Path, *, smtp_port: int) -> Prod:
 
 def prod_stop(prod: Prod) -> None:
     """SIGTERM to make; after 20 s, SIGKILL to whatever is left of it and its children
-    (each in a process group of its own). Then the instance's database goes."""
+    (each in a process group of its own). Then its database and run directory go."""
     left_behind = descendants(prod.process.pid)  # each child has its own process group
     if prod.process.poll() is None:
         prod.process.send_signal(signal.SIGTERM)
@@ -153,3 +154,4 @@ def prod_stop(prod: Prod) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
     _psql(prod.admin_url, f'DROP DATABASE IF EXISTS "{prod.database}" WITH (FORCE)')
+    shutil.rmtree(prod.run_dir, ignore_errors=True)  # its output is in the pytest log file

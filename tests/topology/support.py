@@ -74,7 +74,7 @@ def call(
 def prices_socket(url: str) -> ClientConnection:
     """A client of ``/ws/prices`` through the entry at ``url``, from one of our pages."""
     ws_url = url.replace("http://", "ws://", 1) + "/ws/prices"
-    return connect(ws_url, origin=Origin(url), proxy=None, open_timeout=10)
+    return connect(ws_url, origin=Origin(url), proxy=None, open_timeout=10, legacy=True)
 
 
 def next_of_type(socket: ClientConnection, kind: str, within: float) -> dict[str, Any]:
