@@ -82,4 +82,4 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # settings_logging's handlers stay
 def broker_url(*, task_queue: str, redis_url: str) -> str:
     """Redis in the celery mode; Celery's in-memory transport otherwise (never used
     to send: the in-process runner sends nothing, and tests pick their broker)."""
-    return redis_url if task_queue == "celery" else "memory://"
+    return redis_url if task_queue == "celery" else "memory://localhost/"
