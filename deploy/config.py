@@ -17,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
+NGINX = "/usr/sbin/nginx"  # Debian's package
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "[::]")  # noqa: S104 - names, not a bind
 # The ws process's flags, the same as the Procfile's `ws` line (see README, Benchmarks).
@@ -221,7 +222,7 @@ def commands(
         options = ["--loglevel=info", "--concurrency=2"]
         schedule = f"--schedule={run_dir / 'celerybeat-schedule'}"  # not in the checkout
         children.append(("worker", [*worker, *options, schedule]))
-    nginx = ["/usr/sbin/nginx", "-e", "stderr", "-p", str(run_dir), "-c"]
+    nginx = [NGINX, "-e", "stderr", "-p", str(run_dir), "-c"]
     children.append(("nginx", [*nginx, str(run_dir / "nginx.conf")]))
     return children
 

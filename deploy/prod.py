@@ -51,8 +51,9 @@ FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 30.0
 STABLE_SECONDS = 30.0  # a child that ran this long starts again after the first back-off
 READY_TIMEOUT_SECONDS = 120.0
-WANTED_OPEN_FILES = 40_000
-PR_SET_PDEATHSIG = 1  # linux/prctl.h  # 10,000 websockets through nginx need 2 each
+WANTED_OPEN_FILES = 40_000  # 10,000 websockets through nginx need 2 each
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+NGINX = config.NGINX
 
 
 class Output:
@@ -315,6 +316,9 @@ def main() -> int:
         settings = config.prod_settings(env)
     except config.SetupError as error:
         print(f"make prod: {error}", file=sys.stderr)
+        return 2
+    if not Path(NGINX).is_file():
+        print(f"make prod: {NGINX} not found (apt-get install nginx)", file=sys.stderr)
         return 2
     if port_in_use(settings.host, settings.port):
         print(
