@@ -15,6 +15,7 @@ below (one worker runs beat: a second beat would send each job twice).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 MODES = ("inprocess", "celery")
@@ -23,6 +24,7 @@ MODES = ("inprocess", "celery")
 __all__ = [
     "CELERY_ACCEPT_CONTENT",
     "CELERY_BEAT_SCHEDULE",
+    "CELERY_BEAT_SCHEDULE_FILENAME",
     "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP",
     "CELERY_BROKER_TRANSPORT_OPTIONS",
     "CELERY_IMPORTS",
@@ -56,6 +58,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "options": {"expires": TICKS_PRUNE_SECONDS},
     },
 }
+
+# Beat's record of when each job last ran: local state, in var/ (ignored by git).
+CELERY_BEAT_SCHEDULE_FILENAME = str(
+    Path(__file__).resolve().parent.parent / "var" / "celerybeat-schedule"
+)
 
 # Plain JSON only, both ways: no pickle from a broker anyone on the network could write to.
 CELERY_TASK_SERIALIZER = "json"
