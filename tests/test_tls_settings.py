@@ -21,7 +21,7 @@ from cryptovault.security_headers import CrossOriginResourcePolicyMiddleware
 from tests.processes import PRODUCTION_ENV, child_env, run_python
 
 # One GET of the home page as nginx forwards it (X-Forwarded-For appended, the scheme
-# the client used in X-Forwarded-Proto), and a login, reported as JSON.
+# the client used in X-Forwarded-Proto), and with LOGIN a login, reported as JSON.
 ENTRY_PROBE = """
 import json
 from django.core.management import call_command
@@ -39,29 +39,31 @@ def cookies(answer):
                    "domain": morsel["domain"]}
             for name, morsel in answer.cookies.items()}
 
-call_command("migrate", verbosity=0)
-PASSWORD = "correct horse battery"  # pragma: allowlist secret
-User.objects.create_user(email="t@example.com", password=PASSWORD,
-                         email_verified_at=timezone.now())
 client = Client()
 https_page = client.get("/", **through_nginx("https"))
 http_page = client.get("/", **through_nginx("http"))
-login_form = client.get("/accounts/login/", **through_nginx("https"))
-login = client.post("/accounts/login/", {"email": "t@example.com",
-                    "password": PASSWORD}, **through_nginx("https"))
-print(json.dumps({
+answer = {
     "https": [https_page.status_code, https_page.get("Strict-Transport-Security")],
     "http": [http_page.status_code, http_page.get("Location"),
              http_page.get("Strict-Transport-Security")],
-    "login": login.status_code,
-    "cookies": {**cookies(login_form), **cookies(login)},
-}))
+}
+if LOGIN:
+    call_command("migrate", verbosity=0)
+    PASSWORD = "correct horse battery"  # pragma: allowlist secret
+    User.objects.create_user(email="t@example.com", password=PASSWORD,
+                             email_verified_at=timezone.now())
+    login_form = client.get("/accounts/login/", **through_nginx("https"))
+    login = client.post("/accounts/login/", {"email": "t@example.com",
+                        "password": PASSWORD}, **through_nginx("https"))
+    answer["login"] = login.status_code
+    answer["cookies"] = {**cookies(login_form), **cookies(login)}
+print(json.dumps(answer))
 """
 
 
-def probe(**env: str | None) -> dict[str, Any]:
+def probe(*, login: bool = True, **env: str | None) -> dict[str, Any]:
     overrides = {**PRODUCTION_ENV, "DATABASE_URL": "sqlite:///:memory:", **env}
-    result = run_python(ENTRY_PROBE, child_env(**overrides))
+    result = run_python(f"LOGIN = {login}\n{ENTRY_PROBE}", child_env(**overrides))
     assert result.returncode == 0, result.stderr
     answer: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     return answer
@@ -112,7 +114,9 @@ def test_every_cookie_passes_the_observatory_cookie_rules(behind_nginx):
 def test_a_forged_forwarded_proto_is_ignored_without_a_trusted_proxy():
     # No proxy counted: X-Forwarded-Proto came from the client, so the request is plain
     # HTTP whatever it claims, and it is redirected (no HSTS, no page).
-    answer = probe(TRUSTED_PROXY_COUNT=None, SECURE_COOKIES=None, SECURE_SSL_REDIRECT=None)
+    answer = probe(
+        login=False, TRUSTED_PROXY_COUNT=None, SECURE_COOKIES=None, SECURE_SSL_REDIRECT=None
+    )
 
     assert answer["https"] == [301, None]
 
