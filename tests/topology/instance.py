@@ -85,16 +85,18 @@ def _child_env(**values: str) -> dict[str, str]:
     return env
 
 
-def prod_start(log_path: Path, *, smtp_port: int) -> Prod:
-    """Start `make prod` in its own process group; return once nginx answers /health/live."""
+def prod_start(log_path: Path, *, smtp_port: int, fresh_database: bool = True) -> Prod:
+    """Start `make prod` in its own process group; return once nginx answers /health/live.
+    ``fresh_database=False`` runs it again on the database a stopped instance left."""
     given = os.environ.get("DATABASE_URL", "")
     parts = urlsplit(given if given.startswith("postgres") else PG_DEFAULT)
     database = (parts.path.lstrip("/") or "cryptovault") + "_topology"
     database_url = urlunsplit(parts._replace(path=f"/{database}"))
     admin_url = urlunsplit(parts._replace(path="/postgres"))
     redis_url = os.environ.get("REDIS_URL") or REDIS_DEFAULT
-    _psql(admin_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    _psql(admin_url, f'CREATE DATABASE "{database}"')
+    if fresh_database:
+        _psql(admin_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        _psql(admin_url, f'CREATE DATABASE "{database}"')
     redis.Redis.from_url(redis_url).flushdb()
     port = free_port()
     env = _child_env(
@@ -138,9 +140,9 @@ def prod_start(log_path: Path, *, smtp_port: int) -> Prod:
         time.sleep(0.5)
 
 
-def prod_stop(prod: Prod) -> None:
+def prod_stop(prod: Prod, *, drop_database: bool = True) -> None:
     """SIGTERM to make; after 20 s, SIGKILL to whatever is left of it and its children
-    (each in a process group of its own). Then its database and run directory go."""
+    (each in a process group of its own). Then its run directory and database go."""
     left_behind = descendants(prod.process.pid)  # each child has its own process group
     if prod.process.poll() is None:
         prod.process.send_signal(signal.SIGTERM)
@@ -153,5 +155,6 @@ def prod_stop(prod: Prod) -> None:
         if alive(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-    _psql(prod.admin_url, f'DROP DATABASE IF EXISTS "{prod.database}" WITH (FORCE)')
+    if drop_database:
+        _psql(prod.admin_url, f'DROP DATABASE IF EXISTS "{prod.database}" WITH (FORCE)')
     shutil.rmtree(prod.run_dir, ignore_errors=True)  # its output is in the pytest log file

@@ -1,6 +1,7 @@
 """`make prod` under faults, after test_1_serving.py: the feed leader killed, then SIGTERM.
 
-In this order on purpose: the last test stops the session's instance.
+In this order on purpose: the SIGTERM test stops the session's instance, and the last
+one starts `make prod` again on its database to stop it through make itself.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from datetime import datetime
 
 import pytest
 
-from tests.topology.instance import Prod
+from tests.topology.instance import Prod, prod_start, prod_stop
 from tests.topology.support import (
+    SmtpSink,
     alive,
     command_line,
     next_of_type,
@@ -64,6 +66,30 @@ def test_killing_the_feed_leader_hands_the_prices_to_another_feed(prod: Prod):
         socket.close()
 
 
+def stopped_by_sigterm(prod: Prod, target: int) -> tuple[int, list[str]]:
+    """SIGTERM to ``target``; make's exit status, and what was left after ~10 s."""
+    children = prod.pids()
+    names = {pid: command_line(pid) for pid in children}
+    os.kill(target, signal.SIGTERM)
+    sent = time.monotonic()
+    try:
+        code = prod.process.wait(timeout=STOP_SECONDS + 5)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"make prod still running {STOP_SECONDS + 5} s after SIGTERM")
+    while time.monotonic() - sent < STOP_SECONDS and (
+        any(alive(pid) for pid in children) or not port_refuses(prod.host, prod.port)
+    ):
+        time.sleep(0.2)
+    took = time.monotonic() - sent
+    print(f"stopped in {took:.1f} s with exit code {code}; {len(children)} processes")
+    left = [names[pid] for pid in children if alive(pid)]
+    if not port_refuses(prod.host, prod.port):
+        left.append(f"port {prod.port} still answers")
+    if "still running after" in prod.log():
+        left.append("a child ignored SIGTERM and was killed")
+    return code, left
+
+
 def test_sigterm_stops_every_process_frees_the_port_and_exits_0(prod: Prod):
     """SIGTERM goes to the supervisor (deploy/prod.py, make's child), as a process
     manager running it stops it; make then exits with its status. (SIGTERM to make
@@ -76,20 +102,23 @@ def test_sigterm_stops_every_process_frees_the_port_and_exits_0(prod: Prod):
     supervisor = [pid for pid in children if "deploy/prod.py" in names[pid]]
     assert len(supervisor) == 1, names
 
-    os.kill(supervisor[0], signal.SIGTERM)
-    sent = time.monotonic()
-    try:
-        code = prod.process.wait(timeout=STOP_SECONDS + 5)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"make prod still running {STOP_SECONDS + 5} s after SIGTERM")
-    while time.monotonic() - sent < STOP_SECONDS and (
-        any(alive(pid) for pid in children) or not port_refuses(prod.host, prod.port)
-    ):
-        time.sleep(0.2)
-    took = time.monotonic() - sent
-    left = {pid: names[pid] for pid in children if alive(pid)}
-    print(f"stopped in {took:.1f} s with exit code {code}; {len(children)} processes")
-    assert not left, f"orphans after SIGTERM: {left}"
-    assert port_refuses(prod.host, prod.port), f"port {prod.port} still answers"
+    code, left = stopped_by_sigterm(prod, supervisor[0])
+    assert not left, left
     assert code == 0, f"make prod exited with {code}"
-    assert "still running after" not in prod.log(), "a child ignored SIGTERM: killed"
+
+
+def test_sigterm_to_make_itself_is_forwarded_and_stops_everything(
+    prod: Prod, smtp_sink: SmtpSink, tmp_path
+):
+    """A process manager may signal make rather than its child: make passes SIGTERM to
+    the supervisor, waits for it, then dies of the same signal (GNU make's way)."""
+    if prod.process.poll() is None:  # this test run alone
+        prod_stop(prod, drop_database=False)
+    again = prod_start(tmp_path / "make-prod.log", smtp_port=smtp_sink.port, fresh_database=False)
+    try:
+        code, left = stopped_by_sigterm(again, again.process.pid)
+        assert not left, left
+        assert code == -signal.SIGTERM, f"make prod exited with {code}"
+        assert "prod | stopped" in " ".join(again.log().split()), again.log()[-2000:]
+    finally:
+        prod_stop(again, drop_database=False)
