@@ -117,8 +117,9 @@ def test_sigterm_to_make_itself_is_forwarded_and_stops_everything(
     again = prod_start(tmp_path / "make-prod.log", smtp_port=smtp_sink.port, fresh_database=False)
     try:
         code, left = stopped_by_sigterm(again, again.process.pid)
-        assert not left, left
-        assert code == -signal.SIGTERM, f"make prod exited with {code}"
-        assert "prod | stopped" in " ".join(again.log().split()), again.log()[-2000:]
+        tail = "\n".join(again.log().splitlines()[-60:])  # this instance's, not the session's
+        assert not left, f"{left}\n{tail}"
+        assert code == -signal.SIGTERM, f"make prod exited with {code}\n{tail}"
+        assert "prod | stopped" in " ".join(again.log().split()), tail
     finally:
         prod_stop(again, drop_database=False)
