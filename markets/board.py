@@ -16,6 +16,8 @@ out of the answer keeps its last price, labelled ``stale`` on its own row.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -48,18 +50,37 @@ BOARD_LAST_GOOD_KEY = "markets:prices:last-good"
 REFRESH_GATE_KEY = "markets:prices:refresh-gate"
 SPARKLINES_KEY = "markets:prices:sparklines"
 CHANGE_PCT_LIMIT = Decimal(10) ** 8  # change_24h_pct holds 12 digits, 4 after the point
+# How long a process answers from its memo before reading the shared board again: a
+# second at most, so every process still follows the shared value.
+MEMO_SECONDS = 1.0
+_memo_reading = threading.Lock()  # held by the one thread re-reading the shared board
 
 
 def prices_board(*, now: datetime | None = None) -> BoardRead:
     """Every tracked coin's row, from this process's memo, the shared cache, or one
-    refresh; ``cached`` says whether it was already there."""
-    memo = caches["process"]
-    board: Board | None = memo.get(BOARD_KEY)
-    if board is None:
-        board = cache.get(BOARD_KEY)
-        if board is not None:
-            memo.set(BOARD_KEY, board)
+    refresh; ``cached`` says whether it was already there.
+
+    The memo is followed for ``MEMO_SECONDS``; then ONE thread of the process reads
+    the shared cache again while the others keep answering from the memo, so a
+    process never has every thread waiting on Redis (or on a refresh) at once."""
+    entry: tuple[float, Board] | None = caches["process"].get(BOARD_KEY)
+    if entry is None:
+        return _board_shared(now)
+    fresh_until, board = entry
+    if time.monotonic() < fresh_until or not _memo_reading.acquire(blocking=False):
+        return {**board, "cached": True}
+    try:
+        return _board_shared(now)
+    finally:
+        _memo_reading.release()
+
+
+def _board_shared(now: datetime | None) -> BoardRead:
+    """The board from the shared cache (kept in the memo), else from one refresh."""
+    board: Board | None = cache.get(BOARD_KEY)
     if board is not None:
+        entry = (time.monotonic() + MEMO_SECONDS, board)
+        caches["process"].set(BOARD_KEY, entry, settings.PRICE_CACHE_SECONDS)
         return {**board, "cached": True}
     board = single_flight(
         BOARD_KEY,

@@ -6,6 +6,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -207,3 +208,83 @@ def test_many_concurrent_readers_cause_one_upstream_request(coingecko, tracked_c
 
     assert len(coingecko.log) == 1
     assert sources == ["coingecko"] * 16
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_expired_board_is_served_while_one_request_refreshes_it(coingecko, tracked_coins):
+    """A cache expiry makes ONE request wait on CoinGecko; the others get the previous
+    board at once (before: every request polled until the refresh was done)."""
+    import json
+
+    from django.db import connection
+    from werkzeug import Response
+
+    asked, release = threading.Event(), threading.Event()
+    answers = iter([markets_payload(100), markets_payload(200)])
+
+    def markets(request):
+        body = next(answers)
+        if body[0]["current_price"] == 200:
+            asked.set()
+            release.wait(10)
+        return Response(json.dumps(body), content_type="application/json")
+
+    coingecko.expect_request("/api/v3/coins/markets").respond_with_handler(markets)
+    prices_board()
+    cache.delete(BOARD_KEY)  # the period is over
+    cache.delete(REFRESH_GATE_KEY)
+    prices: dict[str, str] = {}
+
+    def read(name: str) -> None:
+        prices[name] = prices_board()["coins"][0]["price_usd"]
+        connection.close()
+
+    refresher = threading.Thread(target=read, args=("refresher",), daemon=True)
+    reader = threading.Thread(target=read, args=("reader",), daemon=True)
+    try:
+        refresher.start()
+        assert asked.wait(5)
+        reader.start()
+        reader.join(5)
+        assert prices.get("reader") == "100.00000000"
+    finally:
+        release.set()
+    refresher.join(5)
+    assert prices["refresher"] == "200.00000000"
+    assert len(coingecko.log) == 2
+
+
+def test_the_memo_is_served_while_one_thread_reads_the_shared_board_again(settings):
+    """Past its second, the process memo is re-read by one thread; the others keep
+    answering from it instead of all waiting on Redis together."""
+    settings.PRICE_SOURCE = "simulated"
+    prices_board()
+    first = prices_board()  # read from the shared cache: now in the memo
+    assert first["cached"] is True
+    time.sleep(1.1)  # the memo is due for a re-read
+    reading, release = threading.Event(), threading.Event()
+
+    class SlowRedis:  # the shared cache, slow to answer any read of the board
+        def get(self, key, *args, **kwargs):
+            if key == BOARD_KEY:
+                reading.set()
+                release.wait(10)
+            return cache.get(key, *args, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(cache, name)
+
+    boards: dict[str, dict] = {}
+    with mock.patch("markets.board.cache", SlowRedis()):
+        rereader = threading.Thread(target=lambda: boards.update(a=prices_board()), daemon=True)
+        try:
+            rereader.start()
+            assert reading.wait(5)
+            other = threading.Thread(target=lambda: boards.update(b=prices_board()), daemon=True)
+            other.start()
+            other.join(5)
+            assert boards.get("b") == first
+        finally:
+            release.set()
+        rereader.join(5)
+    assert boards["a"] == first
