@@ -7,6 +7,11 @@ The same clients then load a bare ``websockets`` broadcast server in the same ru
 Prints connect failures, p50/p99/max delay, lost messages and the server's RSS.
 
     .venv/bin/python bench/markets_ws.py [--clients 5000] [--messages 5] [--interval 2]
+    .venv/bin/python bench/markets_ws.py --topology --clients 10000 [--ws-processes 2]
+
+``--topology`` measures `make prod` instead: nginx in front of WS_PROCESSES uvicorn
+processes, the clients spread over them by nginx, the feed publishing (see
+bench/ws_topology.py); DATABASE_URL is its own PostgreSQL database (``--database-url``).
 
 Needs Redis (REDIS_URL, default redis://127.0.0.1:6379/11).
 """
@@ -17,6 +22,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -25,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ws_topology
 from common import ROOT, free_port, percentile, production_env, rss_mb, wait_until_up
 
 ROW = {
@@ -42,7 +49,9 @@ ROW = {
 }
 
 
-def start_clients(url: str, origin: str, clients: int, procs: int, messages: int) -> list:
+def start_clients(
+    url: str, origin: str, clients: int, procs: int, messages: int, *extra: str
+) -> list:
     share = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
     return [
         subprocess.Popen(
@@ -58,6 +67,7 @@ def start_clients(url: str, origin: str, clients: int, procs: int, messages: int
                 str(messages),
                 "--timeout",
                 "30",
+                *extra,
             ],
             cwd=ROOT,
             stdin=subprocess.PIPE,
@@ -111,7 +121,25 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--client-procs", type=int, default=2)
     parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
+    parser.add_argument("--topology", action="store_true", help="through make prod's nginx")
+    parser.add_argument("--ws-processes", type=int, default=2)
+    parser.add_argument("--broadcast-seconds", type=int, default=2)
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/cv_markets")
+    parser.add_argument("--port", type=int, default=0, help="make prod's port (default: free)")
+    parser.add_argument("--prod-log", default=f"{tempfile.gettempdir()}/markets_ws_prod.log")
     args = parser.parse_args()
+    # Every client is a socket (and every proxied one two in nginx): as many as allowed.
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if args.topology:
+        ws_topology.run(args, start_clients)
+    else:
+        single_process(args)
+    bare(args)
+
+
+def single_process(args: argparse.Namespace) -> None:
+    """Case one: Channels on ONE uvicorn (or daphne) process, the bench publishing."""
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/11")
 
     from channels_redis.core import RedisChannelLayer
@@ -172,6 +200,9 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=15)
 
+
+def bare(args: argparse.Namespace) -> None:
+    """The floor: a bare ``websockets`` broadcast server, the same clients."""
     port = free_port()
     bare = subprocess.Popen(
         [sys.executable, "bench/bare_ws_server.py", str(port)],

@@ -4,7 +4,10 @@ Opens ``--clients`` connections to ``url``, prints ``ready <connected> <failed>`
 waits for a line on stdin (the publisher is about to publish), then records for each
 ``prices`` message the delay between its ``at`` (the publisher's clock, same machine)
 and its arrival, until ``--messages`` arrived on every connection or ``--timeout``
-passed. Prints one JSON line of results.
+passed. Prints one JSON line of results. With ``--stamps`` (messages published by
+someone else, e.g. the price feed of ``make prod``), every ``prices`` message is
+recorded under its ``at`` stamp until a second line on stdin, so the bench can tell
+which broadcasts each connection missed.
 
 The clients share the machine's two cores with the server, so they must cost as
 little as possible per message, or they, not the server, set the delays measured: a
@@ -20,6 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import resource
 import struct
 import sys
 import time
@@ -42,6 +46,8 @@ class Shared:
         self.done = 0
         self.all_done = asyncio.Event()
         self.total = 0
+        self.stamps: dict[str, list[float]] | None = None  # --stamps: delays by "at"
+        self.closed = 0  # connections lost after the handshake
 
     def finished(self) -> None:
         self.done += 1
@@ -67,7 +73,11 @@ class Client(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.opened.done():
             self.opened.set_exception(exc or ConnectionError("closed during the handshake"))
-        elif self.received < self.shared.expected:
+            return
+        if not self.upgraded:
+            return
+        self.shared.closed += 1
+        if self.received < self.shared.expected:
             self.received = self.shared.expected  # lost: counted by the bench as missing
             self.shared.finished()
 
@@ -132,7 +142,11 @@ class Client(asyncio.Protocol):
             return
         at = raw.rfind(b'"at": "')
         at = at + 7 if at >= 0 else raw.rfind(b'"at":"') + 6
-        sent = datetime.fromisoformat(raw[at : raw.index(b'"', at)].decode()).timestamp()
+        stamp = raw[at : raw.index(b'"', at)].decode()
+        sent = datetime.fromisoformat(stamp).timestamp()
+        if shared.stamps is not None:
+            shared.stamps.setdefault(stamp, []).append(arrived - sent)
+            return
         shared.delays.append(arrived - sent)
         self.received += 1
         if self.received == shared.expected:
@@ -146,7 +160,10 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--stamps", action="store_true", help="record until a 2nd stdin line")
     args = parser.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, args.clients + 1024)), hard))
 
     url = urlsplit(args.url)
     host, port = url.hostname or "127.0.0.1", url.port or 80
@@ -158,6 +175,8 @@ async def main() -> None:
         "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
     ).encode()
     shared = Shared(args.messages)
+    if args.stamps:
+        shared.stamps = {}
     loop = asyncio.get_running_loop()
     transports: list[asyncio.BaseTransport] = []
 
@@ -184,14 +203,23 @@ async def main() -> None:
 
     await loop.run_in_executor(None, sys.stdin.readline)
     shared.recording = True
-    if shared.total:
+    shared.closed = 0
+    if shared.stamps is not None:
+        await loop.run_in_executor(None, sys.stdin.readline)
+    elif shared.total:
         with contextlib.suppress(TimeoutError):  # the bench counts what did not arrive
             await asyncio.wait_for(shared.all_done.wait(), args.timeout)
     for transport in transports:
         transport.close()
     print(
         json.dumps(
-            {"connected": shared.connected, "failed": shared.failed, "delays": shared.delays}
+            {
+                "connected": shared.connected,
+                "failed": shared.failed,
+                "closed": shared.closed,
+                "delays": shared.delays,
+                "stamps": shared.stamps,
+            }
         ),
         flush=True,
     )
