@@ -8,6 +8,9 @@ proves the ledger.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cryptovault_bench \\
         .venv/bin/python bench/trading_orders.py [--duration 15]
+
+Needs Redis as production does (REDIS_URL, default redis://127.0.0.1:6379/11; the
+bench empties that database first).
 """
 
 from __future__ import annotations
@@ -23,7 +26,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, free_port, gunicorn, percentile, production_env, wait_until_up
+from common import (
+    ROOT,
+    free_port,
+    gunicorn,
+    percentile,
+    production_env,
+    redis_fresh,
+    wait_until_up,
+)
 from trading_on_tick import fresh_database
 
 USERS = 16
@@ -111,8 +122,8 @@ def main() -> None:
         PRICE_SOURCE="simulated",
         PRICE_REFRESH_SECONDS="3600",
         DEMO_STARTING_BALANCE_USD="1000000000",
+        REDIS_URL=redis_fresh(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/11")),
     )
-    env.pop("REDIS_URL", None)
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     setup = subprocess.run(
