@@ -20,7 +20,22 @@ def audit_record(
 ) -> AuditEvent:
     """Store and log one event (who, what, when, and the IP and id of the request it
     happened in, read from the request context)."""
-    event = AuditEvent.objects.create(
+    event = audit_event(action=action, user=user, email=email, **data)
+    event.save(force_insert=True)
+    audit_logged(event)
+    return event
+
+
+def audit_event(
+    *,
+    action: str,
+    user: User | None = None,
+    email: str = "",
+    **data: Any,
+) -> AuditEvent:
+    """The event ``audit_record`` stores, not stored yet: for a writer that inserts it
+    with the rows it explains, in one batch; it then calls ``audit_logged``."""
+    return AuditEvent(
         action=action,
         user=user if user is not None and user.pk else None,
         email=email or (user.email if user is not None else ""),
@@ -28,9 +43,17 @@ def audit_record(
         request_id=current_request_id() if current_request_id() != "-" else "",
         data=data,
     )
+
+
+def audit_logged(event: AuditEvent) -> None:
+    """Log a stored event."""
     logger.info(
         "audit %s",
-        action,
-        extra={"audit_action": action, "user_id": event.user_id, "email": event.email, **data},
+        event.action,
+        extra={
+            "audit_action": event.action,
+            "user_id": event.user_id,
+            "email": event.email,
+            **event.data,
+        },
     )
-    return event

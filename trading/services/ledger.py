@@ -28,10 +28,23 @@ from trading.models import USD, Balance, LedgerEntry, LedgerKind, Order, OrderSt
 
 
 def balances_locked(user: User, assets: list[str]) -> dict[str, Balance]:
-    """The user's balances of ``assets``, created if missing, locked in a fixed order."""
+    """The user's balances of ``assets``, created if missing, locked in a fixed order.
+
+    One ``SELECT ... FOR UPDATE`` when they all exist (the usual case); a missing one is
+    inserted (``ON CONFLICT DO NOTHING``: a concurrent first trade of the same asset
+    waits for the other's insert) and the rows are locked again. Every caller locks the
+    user's USD row among its assets, so two writers for one user never interleave here.
+    """
     ordered = sorted(set(assets))
-    for asset in ordered:
-        Balance.objects.get_or_create(user=user, asset=asset)
+    rows = _locked(user, ordered)
+    if len(rows) < len(ordered):
+        missing = [Balance(user=user, asset=asset) for asset in ordered if asset not in rows]
+        Balance.objects.bulk_create(missing, ignore_conflicts=True)
+        rows = _locked(user, ordered)
+    return rows
+
+
+def _locked(user: User, ordered: list[str]) -> dict[str, Balance]:
     rows = (
         Balance.objects.select_for_update().filter(user=user, asset__in=ordered).order_by("asset")
     )
@@ -138,9 +151,9 @@ def post(
         batch.entries.append(entry)
 
 
-def hold(balance: Balance, amount: Decimal, order: Order) -> None:
+def hold(balance: Balance, amount: Decimal, order: Order, batch: Batch | None = None) -> None:
     """Move ``amount`` from available to held for ``order``."""
-    post(balance, LedgerKind.HOLD, -amount, order, held=amount)
+    post(balance, LedgerKind.HOLD, -amount, order, held=amount, batch=batch)
 
 
 def release(balance: Balance, amount: Decimal, order: Order, batch: Batch | None = None) -> None:

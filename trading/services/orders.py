@@ -17,8 +17,8 @@ from typing import Unpack
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.audit import audit_record
-from accounts.models import User
+from accounts.audit import audit_event, audit_logged, audit_record
+from accounts.models import AuditEvent, User
 from cryptovault.events import orders_changed_announce
 from cryptovault.limits import limit_check
 from markets.models import Coin
@@ -35,11 +35,13 @@ from trading.order_rules import (
     order_size,
 )
 from trading.services.ledger import (
+    Batch,
     balances_locked,
     hold,
     order_hold_release,
     order_settle,
 )
+from trading.services.order_write import order_write
 
 # SPEC §4: orders per user and minute, counted here so that every door (the API,
 # the page ticket, anything later) shares one allowance.
@@ -64,6 +66,9 @@ def order_place(
 
     A repeated ``client_order_id`` with the same body returns the first order unchanged;
     with another body it is a 409 ``idempotency_conflict`` (also when two requests race).
+    The unique constraint finds the first order (``ClientOrderIdTaken``), not a lookup
+    before every order; a retry that would now be refused (the price gone stale, the
+    money spent) still gets its first order back.
     """
     limit_check(
         group="orders:place",
@@ -72,38 +77,42 @@ def order_place(
         message="Too many orders in a minute. Wait a moment and try again.",
     )
     body = order_body_check(**fields)
-    if client_order_id:
-        existing = Order.objects.filter(user=user, client_order_id=client_order_id).first()
-        if existing is not None:
-            order_replay_check(existing, body)
-            return Placed(existing, created=False)
-    coin = coin_tradable(body.coin_id)
+    try:
+        coin = coin_tradable(body.coin_id)
+    except TradingError:
+        if (first := _first_order(user, client_order_id, body)) is not None:
+            return Placed(first, created=False)
+        raise
     try:
         price = market_price(coin) if body.type == OrderType.MARKET else None
         sized = order_size(body, price)
         with transaction.atomic():
-            order = _order_create(user, coin, body, sized, client_order_id, price)
+            order, event = _order_create(user, coin, body, sized, client_order_id, price)
     except IntegrityError:
-        # A concurrent request with the same client_order_id won the race.
-        existing = Order.objects.filter(user=user, client_order_id=client_order_id).first()
-        if client_order_id and existing is not None:
-            order_replay_check(existing, body)
-            return Placed(existing, created=False)
+        # The client_order_id is taken: a retry, or a concurrent request that won the race.
+        if (first := _first_order(user, client_order_id, body)) is not None:
+            return Placed(first, created=False)
         raise
     except TradingError as error:
+        if (first := _first_order(user, client_order_id, body)) is not None:
+            return Placed(first, created=False)
         audit_record(action="order_rejected", user=user, code=error.code, coin=coin.id)
         raise
-    audit_record(
-        action="order_filled" if order.status == OrderStatus.FILLED else "order_placed",
-        user=user,
-        order=order.pk,
-        side=body.side,
-        type=body.type,
-        coin=coin.id,
-    )
+    audit_logged(event)
     if order.status == OrderStatus.FILLED:
         orders_changed_after_commit([order])
     return Placed(order, created=True)
+
+
+def _first_order(user: User, client_order_id: str | None, body: OrderBody) -> Order | None:
+    """The order already placed under ``client_order_id``, when its body matches (else a
+    409 ``idempotency_conflict``); None without an id or such an order."""
+    if not client_order_id:
+        return None
+    first = Order.objects.filter(user=user, client_order_id=client_order_id).first()
+    if first is not None:
+        order_replay_check(first, body)
+    return first
 
 
 def _order_create(
@@ -113,9 +122,11 @@ def _order_create(
     quantity: Decimal,
     client_order_id: str | None,
     price: Decimal | None,
-) -> Order:
+) -> tuple[Order, AuditEvent]:
+    """Lock the balances, work out every entry in memory (each amount checked), then
+    write the order, its entries, the balances and the audit event at once."""
     balances = balances_locked(user, [USD, coin.id])
-    order = Order.objects.create(
+    order = Order(
         user=user,
         coin=coin,
         side=body.side,
@@ -126,22 +137,30 @@ def _order_create(
         stop_price=body.stop_price,
         client_order_id=client_order_id or None,
     )
+    batch = Batch()
     if body.type == OrderType.MARKET:
         assert price is not None
-        order_settle(order, balances, quantity, price)
-        return order
-    reference = body.reference_price
-    assert reference is not None
-    if body.side == Side.BUY:
-        # What the fill at the limit price charges (``order_settle``), to the last place.
-        notional, fee = trade_value(quantity, reference)
-        order.held_amount = notional + fee
-        hold(balances[USD], order.held_amount, order)
+        order_settle(order, balances, quantity, price, batch)
     else:
-        order.held_amount = quantity
-        hold(balances[coin.id], quantity, order)
-    order.save(update_fields=["held_amount"])
-    return order
+        reference = body.reference_price
+        assert reference is not None
+        if body.side == Side.BUY:
+            # What the fill at the limit price charges (``order_settle``), to the last place.
+            notional, fee = trade_value(quantity, reference)
+            order.held_amount = notional + fee
+            hold(balances[USD], order.held_amount, order, batch)
+        else:
+            order.held_amount = quantity
+            hold(balances[coin.id], quantity, order, batch)
+    event = audit_event(
+        action="order_filled" if order.status == OrderStatus.FILLED else "order_placed",
+        user=user,
+        side=body.side,
+        type=body.type,
+        coin=coin.id,
+    )
+    order_write(order, batch, event)
+    return order, event
 
 
 def order_cancel(*, user: User, order_id: int) -> Order:
