@@ -54,9 +54,19 @@ def listeners_present() -> bool:
     return bool(cache.get(LISTENING_KEY))
 
 
+# A standby asks for the lease this often (or every round, if rounds are shorter): a
+# killed leader is replaced within its lease plus this, 25 s with the defaults.
+STANDBY_POLL_SECONDS = 5
+
+
 def lease_seconds() -> int:
-    """How long a leader's lease lasts unrenewed: a dead leader is replaced within it."""
-    return max(settings.PRICE_BROADCAST_SECONDS * 3, 15)
+    """How long a leader's lease lasts unrenewed: two rounds (it is renewed as a round
+    starts and again as it ends, so a slow upstream call does not lose it), at least 15 s."""
+    return max(settings.PRICE_BROADCAST_SECONDS * 2, 15)
+
+
+def standby_poll_seconds() -> float:
+    return min(settings.PRICE_BROADCAST_SECONDS, STANDBY_POLL_SECONDS)
 
 
 def listeners_touch() -> None:
@@ -87,6 +97,7 @@ class PriceFeed:
     def __init__(self, *, owner: str | None = None) -> None:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.lease_seconds = lease_seconds()
+        self.leading = False
         self.leads_alone = False  # leading on a process-local lease (Redis away)
         self.broadcast_failing = False
 
@@ -106,7 +117,17 @@ class PriceFeed:
                 "Price feed %s leads on a process-local lease while Redis is away", self.owner
             )
         self.leads_alone = alone
+        self.leading = leader
         return leader
+
+    def renew(self) -> None:
+        """Extend the lease at the end of a round, if it is still this loop's."""
+        if cache.get(LEADER_KEY) == self.owner:
+            cache.touch(LEADER_KEY, self.lease_seconds)
+
+    def pause_seconds(self) -> float:
+        """The wait before the next round: a round for the leader, less for a standby."""
+        return settings.PRICE_BROADCAST_SECONDS if self.leading else standby_poll_seconds()
 
     def resign(self) -> None:
         if cache.get(LEADER_KEY) == self.owner:
@@ -136,6 +157,7 @@ class PriceFeed:
         self.broadcast(board, at)
         if cache.add(PRUNE_KEY, 1, 3600):
             ticks_prune(now=at)
+        self.renew()
         return True
 
     def broadcast(self, board: Board, at: datetime) -> None:
@@ -175,7 +197,7 @@ class PriceFeed:
                     self.step()
                 except Exception:
                     logger.exception("Price feed step failed")
-                stop.wait(settings.PRICE_BROADCAST_SECONDS)
+                stop.wait(self.pause_seconds())
         finally:
             self.resign()
             close_old_connections()

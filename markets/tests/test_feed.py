@@ -125,6 +125,44 @@ def test_a_takeover_still_finds_the_listeners_of_the_dead_leader(
     assert cache.get(feed.LEADER_KEY) == "standby"
 
 
+def test_with_the_defaults_a_killed_leader_is_replaced_within_30_seconds(settings):
+    # Issue 15: the lease (3 rounds) plus a standby's round was 40 s at worst (34 s
+    # measured). A killed leader stops renewing: its lease lapses, then a standby asks.
+    settings.PRICE_BROADCAST_SECONDS = 10
+    standby = PriceFeed(owner="standby")
+    assert standby.is_leader() is True  # nobody else: it leads
+    cache.set(feed.LEADER_KEY, "killed", standby.lease_seconds)
+    assert standby.is_leader() is False
+
+    worst_case = feed.lease_seconds() + standby.pause_seconds()
+
+    assert worst_case <= 30
+    assert standby.pause_seconds() < settings.PRICE_BROADCAST_SECONDS
+
+
+def test_a_leader_keeps_its_lease_through_a_round_slower_than_the_lease(
+    published, ticks, monkeypatch
+):
+    """Renewed only as a round starts, a round that outlasted the lease (a slow
+    CoinGecko answer) handed the lead to a standby mid-round; it is renewed at its end."""
+    feed.listeners_touch()
+    leader, standby = PriceFeed(owner="leader"), PriceFeed(owner="standby")
+    leader.lease_seconds = 1
+    slow_board = feed.prices_board
+
+    def slow(**kwargs):
+        time.sleep(0.7)
+        return slow_board(**kwargs)
+
+    monkeypatch.setattr(feed, "prices_board", slow)
+    assert leader.step() is True
+    time.sleep(0.6)  # 1.3 s after the round started, 0.6 s after it ended
+
+    assert standby.is_leader() is False
+    assert cache.get(feed.LEADER_KEY) == "leader"
+    assert leader.pause_seconds() == feed.settings.PRICE_BROADCAST_SECONDS
+
+
 def test_stale_prices_are_broadcast_but_never_fill_orders(coingecko, published, ticks):
     cache.set(
         BOARD_LAST_GOOD_KEY,
