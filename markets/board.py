@@ -80,15 +80,23 @@ def _board_shared(now: datetime | None) -> BoardRead:
     board: Board | None = cache.get(BOARD_KEY)
     if board is not None:
         entry = (time.monotonic() + MEMO_SECONDS, board)
-        caches["process"].set(BOARD_KEY, entry, settings.PRICE_CACHE_SECONDS)
+        caches["process"].set(BOARD_KEY, entry, board_cache_seconds())
         return {**board, "cached": True}
     board = single_flight(
         BOARD_KEY,
         lambda: _board_refresh(now),
-        timeout=settings.PRICE_CACHE_SECONDS,
+        timeout=board_cache_seconds(),
         fallback=lambda: _board_fallback(now),
     )
     return {**board, "cached": False}
+
+
+def board_cache_seconds() -> int:
+    """How long the shared board is served before one caller refreshes it:
+    ``PRICE_CACHE_SECONDS``, never longer than the refresh period. (Kept 60 s under a
+    20 s refresh, the pro plan's, the board stored no tick for a minute, and market
+    orders were refused as stale, past two refresh periods, for the last 20 s of it.)"""
+    return min(settings.PRICE_CACHE_SECONDS, settings.PRICE_REFRESH_SECONDS)
 
 
 def board_make(

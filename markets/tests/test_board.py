@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -288,3 +289,35 @@ def test_the_memo_is_served_while_one_thread_reads_the_shared_board_again(settin
             release.set()
         rereader.join(5)
     assert boards["a"] == first
+
+
+def test_a_refresh_period_shorter_than_the_cache_still_refreshes_every_period(coingecko, settings):
+    """Found by the topology tests: under a 20 s refresh (the pro plan) the board was
+    kept the full 60 s of PRICE_CACHE_SECONDS, so no tick was stored for a minute and
+    market orders were refused as stale (older than two periods) before it ended."""
+    from markets.services import coin_price_fresh
+
+    settings.PRICE_REFRESH_SECONDS = 1
+    settings.PRICE_CACHE_SECONDS = 60
+    for price in (100, 200):  # each quoted as it is served: CoinGecko's time is now
+        coingecko.expect_ordered_request("/api/v3/coins/markets").respond_with_handler(
+            lambda request, price=price: _quoted_now(markets_payload(price))
+        )
+    prices_board()
+
+    time.sleep(1.2)  # one refresh period later, well inside the cache's 60 s
+    tick = coin_price_fresh(coin_id="bitcoin")
+
+    assert tick is not None
+    assert tick.price == Decimal("200")
+    assert len(coingecko.log) == 2
+
+
+def _quoted_now(payload: list[dict]):
+    from werkzeug import Response
+
+    now = datetime.now(UTC).isoformat()
+    return Response(
+        json.dumps([{**row, "last_updated": now} for row in payload]),
+        content_type="application/json",
+    )
