@@ -264,6 +264,9 @@ def nginx_fields(
                 "error_page 497 =301 https://$host:$server_port$request_uri;",
             )
         )
+    # One listening socket per worker: the kernel spreads connections evenly, so no
+    # worker is left holding most of 10,000 websockets (and over worker_connections).
+    listen += " reuseport"
     return {
         "user_directive": user,
         "rlimit_nofile": str(rlimit_nofile),

@@ -26,11 +26,8 @@ to its process group, SIGKILL after 10 s) and exits 0. Standard library only.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
-import resource
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -44,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # run as a script: `python deploy/prod.py`
 
-from deploy import config  # noqa: E402
+from deploy import config, machine  # noqa: E402
 
 STOP_GRACE_SECONDS = 10.0
 FIRST_BACKOFF_SECONDS = 1.0
@@ -52,7 +49,6 @@ MAX_BACKOFF_SECONDS = 30.0
 STABLE_SECONDS = 30.0  # a child that ran this long starts again after the first back-off
 READY_TIMEOUT_SECONDS = 120.0
 WANTED_OPEN_FILES = 40_000  # 10,000 websockets through nginx need 2 each
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
 NGINX = config.NGINX
 
 
@@ -94,7 +90,7 @@ class Child:
     def start(self) -> None:
         self.process = subprocess.Popen(  # noqa: S603 - our own command lines
             self.argv,
-            preexec_fn=stop_with_parent,
+            preexec_fn=machine.stop_with_parent,
             cwd=ROOT,
             env=self.env,
             stdin=subprocess.DEVNULL,
@@ -171,7 +167,7 @@ class Supervisor:
             self.run_dir,
             static_root,
             user=config.nginx_user([self.run_dir, static_root]),
-            rlimit_nofile=raise_open_files(WANTED_OPEN_FILES),
+            rlimit_nofile=machine.raise_open_files(WANTED_OPEN_FILES),
         )
         conf = config.render(config.TEMPLATE.read_text(), fields)
         (self.run_dir / "nginx.conf").write_text(conf)
@@ -267,39 +263,6 @@ class Supervisor:
             self.output.line("prod", f"{probe} did not answer within {READY_TIMEOUT_SECONDS:g} s")
 
 
-def stop_with_parent() -> None:
-    """In the child, before exec: SIGTERM it if the supervisor dies, even by SIGKILL
-    (Linux's PR_SET_PDEATHSIG), so nothing keeps the port. Elsewhere, nothing."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def raise_open_files(wanted: int) -> int:
-    """Raise this process's open-file limit (children inherit it) as far as allowed."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    for limit in (wanted, hard):
-        if limit == resource.RLIM_INFINITY or limit < soft:
-            continue
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (limit, max(limit, hard)))
-            return limit
-        except (ValueError, OSError):
-            continue
-    return soft
-
-
-def port_in_use(host: str, port: int) -> bool:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host.strip("[]"), port))
-        except OSError:
-            return True
-    return False
-
-
 def secret(env: dict[str, str], name: str, file_name: str) -> str:
     given = env.get(name, "").strip()
     if given:
@@ -320,7 +283,11 @@ def main() -> int:
     if not Path(NGINX).is_file():
         print(f"make prod: {NGINX} not found (apt-get install nginx)", file=sys.stderr)
         return 2
-    if port_in_use(settings.host, settings.port):
+    run_lock = machine.lock_run_dir(ROOT / "var" / f"prod-{settings.port}")
+    if run_lock is None:
+        print(f"make prod: another make prod is running on port {settings.port}", file=sys.stderr)
+        return 2
+    if machine.port_in_use(settings.host, settings.port):
         print(
             f"make prod: {settings.host}:{settings.port} is already in use (PORT= picks another)",
             file=sys.stderr,

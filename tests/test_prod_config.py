@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy import config
+from deploy import config, machine
 from tests.processes import PRODUCTION_ENV, ROOT, child_env, run_python
 
 NEEDED = {
@@ -91,7 +91,7 @@ def test_nginx_gets_one_upstream_server_per_ws_process(tmp_path):
 
 def test_plain_http_listens_without_tls_and_forwards_the_scheme(tmp_path):
     conf = nginx_conf(settings_for(PORT="8123"), tmp_path, tmp_path / "static")
-    assert "listen 127.0.0.1:8123;" in conf
+    assert "listen 127.0.0.1:8123 reuseport;" in conf
     assert "ssl_certificate" not in conf and "error_page 497" not in conf
     assert conf.count("proxy_set_header X-Forwarded-Proto $scheme;") == 2  # ws and web
 
@@ -99,7 +99,7 @@ def test_plain_http_listens_without_tls_and_forwards_the_scheme(tmp_path):
 def test_tls_listens_ssl_and_redirects_plain_http_on_the_same_port(tmp_path):
     settings = settings_for(PORT="8443", TLS_CERT=__file__, TLS_KEY=__file__)
     conf = nginx_conf(settings, tmp_path, tmp_path / "static")
-    assert "listen 127.0.0.1:8443 ssl http2;" in conf
+    assert "listen 127.0.0.1:8443 ssl http2 reuseport;" in conf
     assert f"ssl_certificate {__file__};" in conf
     assert "error_page 497 =301 https://$host:$server_port$request_uri;" in conf
     assert settings.url == "https://127.0.0.1:8443/"
@@ -191,3 +191,17 @@ def test_secure_cookies_off_gives_plain_cookie_names():
     assert off.stdout.split() == ["False", "False", "sessionid"], off.stderr
     on = run_python(code, child_env(**PRODUCTION_ENV))
     assert on.stdout.split() == ["True", "True", "__Host-sessionid"], on.stderr
+
+
+def test_one_run_per_port_holds_the_run_directory(tmp_path):
+    first = machine.lock_run_dir(tmp_path / "prod-8810")
+    assert first is not None
+    assert machine.lock_run_dir(tmp_path / "prod-8810") is None  # a second run on 8810
+    assert (tmp_path / "prod-8810" / "supervisor.lock").read_text().strip().isdigit()
+    other = machine.lock_run_dir(tmp_path / "prod-8811")
+    assert other is not None
+    first.close()
+    again = machine.lock_run_dir(tmp_path / "prod-8810")
+    assert again is not None
+    again.close()
+    other.close()
