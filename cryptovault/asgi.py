@@ -3,6 +3,9 @@
 A websocket handshake must come from one of our own pages (its Origin: scheme,
 host and port; see ``cryptovault.websocket``, which says why) and carries the
 session user, the same as pages. A path no consumer serves is refused (HTTP 403).
+The public prices socket skips the session and the user: it needs neither, and
+10,000 of them across the ws processes are each ~4 KB and a session lookup lighter
+(bench/markets_ws.py --topology).
 """
 
 import os
@@ -17,14 +20,21 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
 from cryptovault.routing import websocket_urlpatterns  # noqa: E402
 from cryptovault.websocket import SameOriginValidator  # noqa: E402
+from markets.routing import websocket_urlpatterns as public_websockets  # noqa: E402
 
+# Public sockets first, without the session middleware; everything else (the last
+# route of which refuses unknown paths) with the session user.
+websockets = URLRouter(
+    [*public_websockets, re_path(r"^", AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))]
+)
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginValidator(websockets),
     }
 )
 
