@@ -75,7 +75,6 @@ class LocalFanout:
             event = await layer.receive(channel)
             if event.get("type") != "prices.broadcast" or not self.consumers:
                 continue
-            await database_sync_to_async(feed.listeners_touch)()
             message: PricesMessage = {
                 "type": "prices",
                 "prices": event["prices"],
@@ -91,6 +90,9 @@ class LocalFanout:
                         await consumer._send(message)
                 except Exception:  # one broken client must not stop the others
                     logger.debug("Dropping a price update for a closed socket", exc_info=True)
+            # After the sockets, not before: a round trip to Redis through the thread
+            # pool is no part of the delay every client sees.
+            await database_sync_to_async(feed.listeners_touch)()
 
 
 _fanouts: dict[asyncio.AbstractEventLoop, LocalFanout] = {}
