@@ -111,6 +111,7 @@ def run_case(
         f"(failed {failed}, {connect_seconds:.1f}s to connect)  "
         f"p50 {p50:.0f} ms  p99 {p99:.0f} ms  max {worst:.0f} ms  "
         f"lost {lost}/{expected}  server RSS {memory} MB connected, {memory_after} MB after"
+        f"; load average {os.getloadavg()[0]:.1f}"
     )
 
 

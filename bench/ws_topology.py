@@ -125,6 +125,15 @@ def unix_sockets(pid: int) -> int:
     return count
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(args: argparse.Namespace, start_clients: StartClients) -> None:
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/11")
     database_ensure(args.database_url)
@@ -171,6 +180,7 @@ def _measure(
     connect_seconds = time.monotonic() - opened
     memory = {name: rss_mb(pid) for name, pid in pids.items()}
     sockets = {name: unix_sockets(pid) for name, pid in pids.items()}
+    cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
     go = time.time()
     for proc in clients:
         proc.stdin.write("go\n")
@@ -181,6 +191,8 @@ def _measure(
         proc.stdin.write("stop\n")
         proc.stdin.flush()
     memory_after = {name: rss_mb(pid) for name, pid in pids.items()}
+    cpu = {name: cpu_seconds(pid) - cpu[name] for name, pid in pids.items()}
+    load = os.getloadavg()[0]
     stamps: dict[str, list[float]] = collections.defaultdict(list)
     closed = 0
     for proc in clients:
@@ -202,7 +214,8 @@ def _measure(
     worst = max(delays, default=float("nan")) * 1000
     each = ", ".join(
         f"{name} {memory[name]} MB connected / {memory_after[name]} MB after "
-        f"(~{sockets[name]} sockets)"
+        f"(~{sockets[name]} sockets, {cpu[name] * 1000 / max(len(stamps), 1):.0f} ms CPU "
+        f"per broadcast)"
         for name in sorted(pids)
     )
     print(
@@ -210,5 +223,5 @@ def _measure(
         f"{args.clients} (failed {failed}, {connect_seconds:.1f}s to connect)  "
         f"p50 {p50:.0f} ms  p99 {p99:.0f} ms  max {worst:.0f} ms  "
         f"lost {lost}/{expected} ({len(window)} broadcasts, {closed} sockets closed)  "
-        f"RSS {each}"
+        f"RSS {each}; load average {load:.1f}"
     )
