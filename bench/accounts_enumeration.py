@@ -17,6 +17,10 @@ swings by about 10 % from run to run (the slowest kind changed between runs, onc
 unknown address, which does the least work); 1,000 rounds bring the swing to a few %.
 
     .venv/bin/python bench/accounts_enumeration.py [--rounds 1000] [--workers 2]
+        [--task-queue inprocess|celery]
+
+With ``--task-queue celery`` the jobs go to a Celery worker on the same Redis (the
+request only publishes them as it commits), as under ``make prod``.
 
 Needs Redis (REDIS_URL, default redis://127.0.0.1:6379/11).
 """
@@ -78,11 +82,25 @@ def timed_post(connection: http.client.HTTPConnection, path: str, body: dict, ip
     return elapsed
 
 
+def emails_printed(path: Path, *, settle: float, timeout: float) -> int:
+    """The emails in the log once its count has not moved for ``settle`` seconds."""
+    deadline = time.monotonic() + timeout
+    count = -1
+    while time.monotonic() < deadline:
+        now = path.read_text().count("Subject: ")
+        if now == count:
+            break
+        count = now
+        time.sleep(settle)
+    return count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=1000, help="requests per endpoint and kind")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--task-queue", choices=("inprocess", "celery"), default="inprocess")
     args = parser.parse_args()
     shuffler = random.Random(args.seed)
 
@@ -96,6 +114,7 @@ def main() -> None:
             PRICE_SOURCE="simulated",
             TRUSTED_PROXY_COUNT="1",
             EMAIL_SERVICE="console",
+            TASK_QUEUE=args.task_queue,
         )
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True
@@ -116,6 +135,16 @@ def main() -> None:
             stdout=log,  # the console email backend prints every email here
             stderr=subprocess.STDOUT,
         )
+        worker = None
+        if args.task_queue == "celery":  # its console emails go to the same log
+            celery = [str(Path(sys.executable).parent / "celery"), "-A", "cryptovault"]
+            worker = subprocess.Popen(
+                [*celery, "worker", "--concurrency=2", "--loglevel=warning"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         try:
             wait_until_up(f"http://127.0.0.1:{port}/health/live")
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -137,15 +166,20 @@ def main() -> None:
                     times[endpoint, kind].append(elapsed)
             connection.close()
             time.sleep(1)  # let the last jobs finish before the server stops
+            if worker is not None:  # the worker may lag behind: until its log is quiet
+                emails_printed(Path(tmp) / "server.log", settle=2.0, timeout=120)
         finally:
-            server.terminate()
-            server.wait(timeout=15)
+            for process in (server, worker):
+                if process is not None:
+                    process.terminate()
+                    process.wait(timeout=15)
             log.close()
         sent = (Path(tmp) / "server.log").read_text().count("Subject: ")
 
     print(
         f"gunicorn --workers {args.workers} (WSGI), DEBUG off, one client, "
-        f"{args.rounds} interleaved rounds; {sent} emails sent by background jobs"
+        f"{args.rounds} interleaved rounds; {sent} emails sent by background jobs "
+        f"(TASK_QUEUE={args.task_queue})"
     )
     worst = 0.0
     for endpoint in ENDPOINTS:
