@@ -4,30 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_revokedtoken'),
+        ("accounts", "0003_revokedtoken"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='sentemail',
-            name='attempts',
+            model_name="sentemail",
+            name="attempts",
             field=models.PositiveSmallIntegerField(default=1),
         ),
         migrations.AddField(
-            model_name='sentemail',
-            name='key',
-            field=models.CharField(blank=True, editable=False, max_length=32, null=True, unique=True),
+            model_name="sentemail",
+            name="key",
+            field=models.CharField(
+                blank=True, editable=False, max_length=32, null=True, unique=True
+            ),
         ),
         migrations.AlterField(
-            model_name='sentemail',
-            name='error',
+            model_name="sentemail",
+            name="error",
             field=models.TextField(blank=True, help_text="The last attempt's error."),
         ),
         migrations.AlterField(
-            model_name='sentemail',
-            name='status',
-            field=models.CharField(choices=[('retrying', 'Retrying'), ('sent', 'Sent'), ('failed', 'Failed')], max_length=10),
+            model_name="sentemail",
+            name="status",
+            field=models.CharField(
+                choices=[("retrying", "Retrying"), ("sent", "Sent"), ("failed", "Failed")],
+                max_length=10,
+            ),
         ),
     ]
