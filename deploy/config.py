@@ -191,9 +191,7 @@ def child_environment(
     return child
 
 
-def commands(
-    settings: ProdSettings, run_dir: Path, python: str, *, with_worker: bool
-) -> list[tuple[str, list[str]]]:
+def commands(settings: ProdSettings, run_dir: Path, python: str) -> list[tuple[str, list[str]]]:
     """Each child's name and command line, in start order (nginx last: it needs the sockets)."""
     bin_dir = Path(python).parent
     children: list[tuple[str, list[str]]] = [
@@ -217,11 +215,10 @@ def commands(
         children.append((f"ws.{number}", [*uvicorn, *uds, *UVICORN_WS_FLAGS]))
     for number in (1, 2):
         children.append((f"feed.{number}", [python, "manage.py", "run_price_feed"]))
-    if with_worker:
-        worker = [str(bin_dir / "celery"), "-A", "cryptovault", "worker", "--beat"]
-        options = ["--loglevel=info", "--concurrency=2"]
-        schedule = f"--schedule={run_dir / 'celerybeat-schedule'}"  # not in the checkout
-        children.append(("worker", [*worker, *options, schedule]))
+    worker = [str(bin_dir / "celery"), "-A", "cryptovault", "worker", "--beat"]
+    options = ["--loglevel=info", "--concurrency=2"]
+    schedule = f"--schedule={run_dir / 'celerybeat-schedule'}"  # not in the checkout
+    children.append(("worker", [*worker, *options, schedule]))
     nginx = [NGINX, "-e", "stderr", "-p", str(run_dir), "-c"]
     children.append(("nginx", [*nginx, str(run_dir / "nginx.conf")]))
     return children

@@ -131,12 +131,9 @@ class Supervisor:
         self.env = env
         self.run_dir = ROOT / "var" / f"prod-{settings.port}"
         self.stopping = threading.Event()
-        with_worker = (ROOT / "cryptovault" / "celery.py").is_file()
-        argvs = config.commands(settings, self.run_dir, sys.executable, with_worker=with_worker)
+        argvs = config.commands(settings, self.run_dir, sys.executable)
         self.output = Output(["migrate", *(name for name, _ in argvs)])
         self.children = [Child(name, argv, env, self.output) for name, argv in argvs]
-        if not with_worker:
-            self.output.line("worker", "skipped: cryptovault/celery.py does not exist yet")
 
     def on_signal(self, signum: int, _frame: object) -> None:
         if not self.stopping.is_set():

@@ -145,16 +145,16 @@ def test_given_values_win_and_tls_keeps_https_on():
     assert child["APP_URL"] == "https://127.0.0.1:8000"
 
 
-def test_commands_name_every_child_and_skip_the_worker_only_when_asked(tmp_path):
+def test_commands_name_every_child_in_start_order(tmp_path):
     settings = settings_for(WS_PROCESSES="3", WEB_WORKERS="4")
     python = str(ROOT / ".venv" / "bin" / "python")
-    names = [name for name, _ in config.commands(settings, tmp_path, python, with_worker=True)]
-    assert names == ["web", "ws.1", "ws.2", "ws.3", "feed.1", "feed.2", "worker", "nginx"]
-    argvs = dict(config.commands(settings, tmp_path, python, with_worker=False))
-    assert "worker" not in argvs
+    argvs = dict(config.commands(settings, tmp_path, python))
+    assert list(argvs) == ["web", "ws.1", "ws.2", "ws.3", "feed.1", "feed.2", "worker", "nginx"]
     assert "--workers=4" in argvs["web"]
     assert argvs["ws.2"][argvs["ws.2"].index("--uds") + 1] == str(tmp_path / "ws.2.sock")
     assert argvs["feed.1"] == [python, "manage.py", "run_price_feed"]
+    assert argvs["worker"][1:5] == ["-A", "cryptovault", "worker", "--beat"]
+    assert argvs["nginx"][-1] == str(tmp_path / "nginx.conf")
 
 
 @pytest.mark.skipif(not Path("/usr/sbin/nginx").exists(), reason="Debian's nginx not installed")
