@@ -78,7 +78,13 @@ CELERY_TASK_IGNORE_RESULT = True
 # Redis redelivers an unacknowledged message after this long; longer than the
 # longest countdown of a retry (accounts.emails: 160 s and jitter), or a job
 # waiting for its retry would be handed to a second worker meanwhile.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A broker that vanishes must not hold a request's publish forever (socket timeouts
+# longer than the 1 s BRPOP the worker waits in); the publisher then runs the job itself.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The generic runner of jobs that are plain functions lives in the core.
 CELERY_IMPORTS = ["cryptovault.tasks"]
