@@ -57,7 +57,7 @@ from django.conf import settings
 from django.core.signals import request_finished, request_started
 from django.db import connections, transaction
 from django.utils.module_loading import import_string
-from kombu.exceptions import OperationalError
+from kombu.exceptions import EncodeError, OperationalError
 
 from cryptovault.celery import app as celery_app
 from cryptovault.request_context import (
@@ -186,7 +186,8 @@ def _publish(fn: Callable[..., object], kwargs: dict[str, Any], origin: Origin) 
         payload = {"function": name, "kwargs": kwargs, "origin": list(origin)}
     try:
         task.apply_async(kwargs=payload, retry=True, retry_policy=PUBLISH_RETRY)
-    except (OperationalError, OSError) as error:  # the broker is away or refused it
+    # The broker is away or refused it, or an argument is not JSON (a bug, logged here).
+    except (OperationalError, EncodeError, OSError) as error:
         logger.warning(
             "The task queue did not take %s (%s: %s); running it in this process",
             name,

@@ -205,3 +205,14 @@ def test_the_beat_schedule_names_the_two_periodic_jobs_and_the_worker_has_them()
     }
     assert set(jobs) <= set(celery_app.tasks)
     assert celery_app.conf.beat_schedule == schedule
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_argument_that_is_not_json_is_never_lost_either(in_memory_broker, caplog):
+    NOTED.clear()
+
+    tasks.task_enqueue(noted, word={"a set"})
+
+    assert in_memory_broker() == []
+    assert [word for word, _, _ in NOTED] == [{"a set"}]
+    assert any("EncodeError" in r.getMessage() for r in caplog.records)
