@@ -4,10 +4,14 @@ Starts ``make prod`` (nginx on loopback in front of WS_PROCESSES uvicorn process
 gunicorn, the two price feeds and the worker) on a free port, against its own
 PostgreSQL database and Redis database, with the simulated price source and a short
 PRICE_BROADCAST_SECONDS. The clients connect to ``/ws/prices`` on nginx's entry and
-record every broadcast of the feed by its ``at`` stamp (the feed's clock: publish
-time) for ``messages`` broadcast periods. A broadcast a connected client never got is
-lost. Prints the delays, lost messages and the RSS of each uvicorn process (found by
-its ``--uds`` socket in ``var/prod-<PORT>/``) with its share of the connections.
+record every ``prices`` message by its ``at`` stamp. The bench publishes ``messages``
+broadcasts to the group itself, as the feed does, stamped with the publish time: the
+delay from publish to each client, and how many a connected client never got (lost).
+The feed's own broadcasts arrive meanwhile and are reported apart: their stamp is
+taken before the feed announces the prices to trading (the fills), so their delay
+includes that step. Prints the RSS of each uvicorn process (found by its ``--uds``
+socket in ``var/prod-<PORT>/``) with its share of the sockets, and the CPU each
+process spends per broadcast (the machine is shared: delays move with its load).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -134,6 +138,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def nginx_pids(run_dir: Path) -> list[int]:
+    """nginx's master (its pid file in the run dir) and its workers."""
+    try:
+        master = int((run_dir / "nginx.pid").read_text().split()[0])
+        workers = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except (OSError, ValueError, IndexError):
+        return []
+    return [master, *(int(worker) for worker in workers)]
+
+
 def run(args: argparse.Namespace, start_clients: StartClients) -> None:
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/11")
     database_ensure(args.database_url)
@@ -155,13 +169,49 @@ def run(args: argparse.Namespace, start_clients: StartClients) -> None:
         prod.wait_ready()
         pids = ws_pids(run_dir, args.ws_processes)
         print(f"make prod on 127.0.0.1:{port} up in {time.monotonic() - started:.0f}s; {pids}")
-        _measure(args, start_clients, port, pids)
+        _measure(args, start_clients, port, pids, nginx_pids(run_dir))
     finally:
         prod.stop()
 
 
+class Publisher:
+    """Broadcasts to the ``prices`` group as the feed does, each stamped with its
+    publish time (the stamps are how the clients' records are told apart)."""
+
+    def __init__(self, redis_url: str) -> None:
+        import asyncio
+
+        from channels_redis.core import RedisChannelLayer
+
+        self.layer = RedisChannelLayer(hosts=[redis_url], prefix="cv:channels")
+        self.loop = asyncio.new_event_loop()
+        self.stamps: set[str] = set()
+
+    def publish(self) -> None:
+        at = datetime.now(UTC).isoformat()
+        rows = [{"id": f"bench-{i}", "price_usd": "64250.12000000"} for i in range(10)]
+        message = {"type": "prices.broadcast", "prices": rows, "at": at}
+        self.loop.run_until_complete(self.layer.group_send("prices", message))
+        self.stamps.add(at)
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.layer.flush())
+        self.loop.close()
+
+
+def figures(delays: list[float], expected: int) -> str:
+    p50, p99 = percentile(delays, 0.5) * 1000, percentile(delays, 0.99) * 1000
+    worst = max(delays, default=float("nan")) * 1000
+    lost = expected - len(delays)
+    return f"p50 {p50:.0f} ms  p99 {p99:.0f} ms  max {worst:.0f} ms  lost {lost}/{expected}"
+
+
 def _measure(
-    args: argparse.Namespace, start_clients: StartClients, port: int, pids: dict[str, int]
+    args: argparse.Namespace,
+    start_clients: StartClients,
+    port: int,
+    pids: dict[str, int],
+    nginx: list[int],
 ) -> None:
     origin = f"http://127.0.0.1:{port}"
     opened = time.monotonic()
@@ -180,18 +230,30 @@ def _measure(
     connect_seconds = time.monotonic() - opened
     memory = {name: rss_mb(pid) for name, pid in pids.items()}
     sockets = {name: unix_sockets(pid) for name, pid in pids.items()}
-    cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    # Who spends the CPU of a broadcast: each ws process, nginx, the clients.
+    groups = {
+        **{name: [pid] for name, pid in pids.items()},
+        "nginx": nginx,
+        "clients": [proc.pid for proc in clients],
+    }
+    cpu = {name: sum(map(cpu_seconds, group)) for name, group in groups.items()}
+    publisher = Publisher(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/11"))
     go = time.time()
     for proc in clients:
         proc.stdin.write("go\n")
         proc.stdin.flush()
-    time.sleep(args.messages * args.broadcast_seconds + GRACE_SECONDS)
+    time.sleep(0.5)
+    for _ in range(args.messages):
+        publisher.publish()
+        time.sleep(args.interval)
+    time.sleep(GRACE_SECONDS)
     stop = time.time()
     for proc in clients:
         proc.stdin.write("stop\n")
         proc.stdin.flush()
+    publisher.close()
     memory_after = {name: rss_mb(pid) for name, pid in pids.items()}
-    cpu = {name: cpu_seconds(pid) - cpu[name] for name, pid in pids.items()}
+    cpu = {name: sum(map(cpu_seconds, group)) - cpu[name] for name, group in groups.items()}
     load = os.getloadavg()[0]
     stamps: dict[str, list[float]] = collections.defaultdict(list)
     closed = 0
@@ -201,27 +263,31 @@ def _measure(
         for stamp, delays in result["stamps"].items():
             stamps[stamp] += delays
         proc.wait(timeout=60)
-    # The broadcasts published while recording, each early enough to have arrived.
-    window = [
+    ours = [delay for stamp in publisher.stamps for delay in stamps.get(stamp, [])]
+    # The feed's own broadcasts while recording, each early enough to have arrived.
+    feeds = [
         stamp
         for stamp in stamps
-        if go <= datetime.fromisoformat(stamp).timestamp() <= stop - GRACE_SECONDS
+        if stamp not in publisher.stamps
+        and go <= datetime.fromisoformat(stamp).timestamp() <= stop - GRACE_SECONDS
     ]
-    delays = [delay for stamp in window for delay in stamps[stamp]]
-    expected = connected * len(window)
-    lost = expected - len(delays)
-    p50, p99 = percentile(delays, 0.5) * 1000, percentile(delays, 0.99) * 1000
-    worst = max(delays, default=float("nan")) * 1000
+    theirs = [delay for stamp in feeds for delay in stamps[stamp]]
     each = ", ".join(
         f"{name} {memory[name]} MB connected / {memory_after[name]} MB after "
-        f"(~{sockets[name]} sockets, {cpu[name] * 1000 / max(len(stamps), 1):.0f} ms CPU "
-        f"per broadcast)"
+        f"(~{sockets[name]} sockets)"
         for name in sorted(pids)
+    )
+    per_broadcast = ", ".join(
+        f"{name} {cpu[name] * 1000 / max(len(stamps), 1):.0f}" for name in groups
     )
     print(
         f"{'make prod: nginx + ' + str(len(pids)) + ' uvicorn':<34} clients {connected}/"
-        f"{args.clients} (failed {failed}, {connect_seconds:.1f}s to connect)  "
-        f"p50 {p50:.0f} ms  p99 {p99:.0f} ms  max {worst:.0f} ms  "
-        f"lost {lost}/{expected} ({len(window)} broadcasts, {closed} sockets closed)  "
-        f"RSS {each}; load average {load:.1f}"
+        f"{args.clients} (failed {failed}, {connect_seconds:.1f}s to connect, "
+        f"{closed} closed while recording)\n"
+        f"  published by the bench ({len(publisher.stamps)}): "
+        f"{figures(ours, connected * len(publisher.stamps))}\n"
+        f"  the feed's broadcasts ({len(feeds)}, delay from the feed's stamp, its fills "
+        f"included): {figures(theirs, connected * len(feeds))}\n"
+        f"  RSS {each}\n"
+        f"  CPU ms per broadcast: {per_broadcast}; load average {load:.1f}"
     )
