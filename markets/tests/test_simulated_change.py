@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 
@@ -62,7 +63,7 @@ def test_over_ten_minutes_the_change_keeps_moving(settings, seed):
         for minute in range(10)
     ]
 
-    assert all(before != after for before, after in zip(seen, seen[1:], strict=False)), seen
+    assert all(before != after for before, after in pairwise(seen)), seen
 
 
 def test_the_change_is_against_the_last_price_stored_24_hours_before():
