@@ -89,6 +89,7 @@ def run_case(
         connected, failed = connected + int(ok), failed + int(bad)
     connect_seconds = time.monotonic() - started
     memory = rss_mb(server_pid)
+    cpu = ws_topology.cpu_seconds(server_pid)
     for proc in clients:
         proc.stdin.write("go\n")
         proc.stdin.flush()
@@ -97,6 +98,7 @@ def run_case(
         publish()
         time.sleep(args.interval)
     memory_after = rss_mb(server_pid)
+    cpu_ms = (ws_topology.cpu_seconds(server_pid) - cpu) * 1000 / max(args.messages, 1)
     delays: list[float] = []
     for proc in clients:
         result = json.loads(proc.stdout.readline())
@@ -111,6 +113,7 @@ def run_case(
         f"(failed {failed}, {connect_seconds:.1f}s to connect)  "
         f"p50 {p50:.0f} ms  p99 {p99:.0f} ms  max {worst:.0f} ms  "
         f"lost {lost}/{expected}  server RSS {memory} MB connected, {memory_after} MB after"
+        f", {cpu_ms:.0f} ms CPU per broadcast"
         f"; load average {os.getloadavg()[0]:.1f}"
     )
 
