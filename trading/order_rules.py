@@ -10,11 +10,13 @@ market order, a quote amount on a sell) is a 400 naming it: never ignored.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Context, Decimal
 from typing import Required, TypedDict, Unpack
 
 from django.conf import settings
+from django.core.cache import caches
 
 from cryptovault.money import LARGEST, fits, q8
 from markets.models import Coin
@@ -25,6 +27,9 @@ from trading.models import Order, OrderType, Side
 
 # Digits enough to quantize any number below 10^20 to a price's 18 places.
 _WIDE = Context(prec=settings.PRICE_MAX_DIGITS + 2)
+COIN_MEMO_SECONDS = 30
+# What a CoinGecko id looks like; anything else is looked up, never a memo key.
+_COIN_ID = re.compile(r"[a-z0-9][a-z0-9.-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -76,10 +81,20 @@ class OrderBody:
 
 
 def coin_tradable(coin_id: str) -> Coin:
-    """The tracked coin ``coin_id``, or a 400 ``unknown_coin``."""
-    coin = Coin.objects.filter(pk=coin_id, is_tracked=True).first()
+    """The tracked coin ``coin_id``, or a 400 ``unknown_coin``.
+
+    Coins are few and rarely change, and every order asks: a tracked coin is kept in
+    this process's memo for ``COIN_MEMO_SECONDS`` (a coin an operator stops tracking
+    is refused everywhere within that; its price goes stale anyway)."""
+    memo = caches["process"]
+    key = f"trading:coin:{coin_id}" if _COIN_ID.fullmatch(coin_id) else None
+    coin: Coin | None = memo.get(key) if key else None
     if coin is None:
-        raise invalid("unknown_coin", f"{coin_id!r} is not a tradable coin.", "coin")
+        coin = Coin.objects.filter(pk=coin_id, is_tracked=True).first()
+        if coin is None:
+            raise invalid("unknown_coin", f"{coin_id!r} is not a tradable coin.", "coin")
+        if key:
+            memo.set(key, coin, COIN_MEMO_SECONDS)
     return coin
 
 

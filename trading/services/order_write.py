@@ -15,6 +15,7 @@ Callers hold the transaction and the balance locks; nothing here opens one.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.db import IntegrityError, connection, models
@@ -64,67 +65,76 @@ def _fields(model: type[models.Model], *skip: str) -> list[models.Field[Any, Any
     ]
 
 
+_ORDER_FIELDS = _fields(Order)
+_ENTRY_FIELDS = _fields(LedgerEntry, "order_id")
+_EVENT_FIELDS = _fields(AuditEvent)
+
+
 def _value(field: models.Field[Any, Any], instance: models.Model) -> Any:
     """What Django's own INSERT would send for ``field`` (``auto_now_add`` included)."""
     return field.get_db_prep_save(field.pre_save(instance, add=True), connection)
 
 
-def _cast(field: models.Field[Any, Any]) -> str:
-    return f"%s::{field.db_type(connection)}"
-
-
 def _write_postgresql(order: Order, batch: Batch, event: AuditEvent, now: Any) -> int | None:
     """One statement; the new order's id, or None when its client_order_id is taken."""
-    order_fields = _fields(Order)
-    entry_fields = _fields(LedgerEntry, "order_id")
-    event_fields = _fields(AuditEvent)
-    params: list[Any] = [_value(field, order) for field in order_fields]
-    sql = [
-        f"WITH o AS (INSERT INTO {Order._meta.db_table} "  # noqa: S608 - the models' identifiers; values are params
-        f"({', '.join(f.column for f in order_fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(order_fields))}) "
-        "ON CONFLICT (user_id, client_order_id) WHERE client_order_id IS NOT NULL "
-        "DO NOTHING RETURNING id)"
-    ]
-    if batch.entries:
-        # The entries keep the order they were posted in (their ids, as the ORM's would).
-        width = len(entry_fields)
-        row = "(" + ", ".join([*(_cast(f) for f in entry_fields), "%s::integer"]) + ")"
-        names = [f"c{i}" for i in range(width)]
-        sql.append(
-            f", entries AS (INSERT INTO {LedgerEntry._meta.db_table} "  # noqa: S608 - the models' identifiers; values are params
-            f"({', '.join(f.column for f in entry_fields)}, order_id) "
-            f"SELECT {', '.join(f'v.{n}' for n in names)}, o.id FROM o, "
-            f"(VALUES {', '.join([row] * len(batch.entries))}) AS v({', '.join(names)}, n) "
-            "ORDER BY v.n)"
-        )
-        for n, entry in enumerate(batch.entries):
-            params += [_value(field, entry) for field in entry_fields] + [n]
+    params: list[Any] = [_value(field, order) for field in _ORDER_FIELDS]
+    for n, entry in enumerate(batch.entries):
+        params += [_value(field, entry) for field in _ENTRY_FIELDS] + [n]
     if batch.balances:
-        amount = Balance._meta.get_field("available")
-        key = Balance._meta.pk.rel_db_type(connection)  # type: ignore[attr-defined]
-        row = f"(%s::{key}, {_cast(amount)}, {_cast(amount)})"
-        sql.append(
-            f", balances AS (UPDATE {Balance._meta.db_table} "  # noqa: S608 - the models' identifiers; values are params
-            "SET available = v.a, held = v.h, updated_at = %s "
-            f"FROM o, (VALUES {', '.join([row] * len(batch.balances))}) AS v(id, a, h) "
-            f"WHERE {Balance._meta.db_table}.id = v.id)"
-        )
         params.append(now)
         for balance in batch.balances.values():
             params += [balance.pk, balance.available, balance.held]
-    # The event's data gets the order's id, which only the INSERT above knows.
-    selected = [
-        "(%s::jsonb || jsonb_build_object('order', o.id))" if f.name == "data" else _cast(f)
-        for f in event_fields
-    ]
-    sql.append(
-        f", audit AS (INSERT INTO {AuditEvent._meta.db_table} "  # noqa: S608 - the models' identifiers; values are params
-        f"({', '.join(f.column for f in event_fields)}) SELECT {', '.join(selected)} FROM o)"
-        " SELECT id FROM o"
-    )
-    params += [_value(field, event) for field in event_fields]
+    params += [_value(field, event) for field in _EVENT_FIELDS]
     with connection.cursor() as cursor:
-        cursor.execute("".join(sql), params)
+        cursor.execute(_statement(len(batch.entries), len(batch.balances)), params)
         found = cursor.fetchone()
     return None if found is None else int(found[0])
+
+
+@functools.cache
+def _statement(entries: int, balances: int) -> str:
+    """The PostgreSQL statement for an order with this many entries and balances."""
+
+    def cast(field: models.Field[Any, Any]) -> str:
+        return f"%s::{field.db_type(connection)}"
+
+    order_table, entry_table = Order._meta.db_table, LedgerEntry._meta.db_table
+    balance_table, event_table = Balance._meta.db_table, AuditEvent._meta.db_table
+    sql = [
+        f"WITH o AS (INSERT INTO {order_table} "  # noqa: S608 - the models' identifiers; values are params
+        f"({', '.join(f.column for f in _ORDER_FIELDS)}) "
+        f"VALUES ({', '.join(['%s'] * len(_ORDER_FIELDS))}) "
+        "ON CONFLICT (user_id, client_order_id) WHERE client_order_id IS NOT NULL "
+        "DO NOTHING RETURNING id)"
+    ]
+    if entries:
+        # The entries keep the order they were posted in (their ids, as the ORM's would).
+        row = "(" + ", ".join([*(cast(f) for f in _ENTRY_FIELDS), "%s::integer"]) + ")"
+        names = [f"c{i}" for i in range(len(_ENTRY_FIELDS))]
+        sql.append(
+            f", entries AS (INSERT INTO {entry_table} "  # noqa: S608 - the models' identifiers; values are params
+            f"({', '.join(f.column for f in _ENTRY_FIELDS)}, order_id) "
+            f"SELECT {', '.join(f'v.{n}' for n in names)}, o.id FROM o, "
+            f"(VALUES {', '.join([row] * entries)}) AS v({', '.join(names)}, n) ORDER BY v.n)"
+        )
+    if balances:
+        amount = cast(Balance._meta.get_field("available"))
+        key = Balance._meta.pk.rel_db_type(connection)  # type: ignore[attr-defined]
+        row = f"(%s::{key}, {amount}, {amount})"
+        sql.append(
+            f", balances AS (UPDATE {balance_table} "  # noqa: S608 - the models' identifiers; values are params
+            "SET available = v.a, held = v.h, updated_at = %s "
+            f"FROM o, (VALUES {', '.join([row] * balances)}) AS v(id, a, h) "
+            f"WHERE {balance_table}.id = v.id)"
+        )
+    # The event's data gets the order's id, which only the INSERT above knows.
+    selected = [
+        "(%s::jsonb || jsonb_build_object('order', o.id))" if f.name == "data" else cast(f)
+        for f in _EVENT_FIELDS
+    ]
+    sql.append(
+        f", audit AS (INSERT INTO {event_table} "  # noqa: S608 - the models' identifiers; values are params
+        f"({', '.join(f.column for f in _EVENT_FIELDS)}) SELECT {', '.join(selected)} FROM o)"
+        " SELECT id FROM o"
+    )
+    return "".join(sql)
