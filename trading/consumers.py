@@ -13,15 +13,19 @@ socket is closed with 1008, so a signed-out browser stops hearing about the orde
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
+import os
+import threading
+from collections.abc import Coroutine
 from importlib import import_module
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.auth import get_user
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
 from cryptovault.websocket import error_send, message_receive
@@ -40,13 +44,53 @@ def group_for(user_id: int) -> str:
 _serializer: Any = None
 
 
+class _SendLoop:
+    """One event loop per process, on a daemon thread, that sends to the channel layer
+    for threads that have no loop of their own (gunicorn's WSGI threads, the feed).
+
+    ``async_to_sync`` there makes a new event loop for every call, and the Redis layer
+    (whose connections belong to a loop) a new connection each time: a few
+    milliseconds and a connect per order. This loop keeps its connections. The
+    caller still waits for the send (bounded), so a failure is logged in its request.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = 0
+
+    def run(self, coroutine: Coroutine[Any, Any, None], timeout: float) -> None:
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._running())
+        try:
+            future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise
+
+    def _running(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():  # a forked child starts anew
+                self._loop = asyncio.new_event_loop()
+                self._pid = os.getpid()
+                threading.Thread(
+                    target=self._loop.run_forever, name="channel-layer-sends", daemon=True
+                ).start()
+            return self._loop
+
+
+_send_loop = _SendLoop()
+
+
 def orders_push(sender: object, *, orders: list[Order], **kwargs: Any) -> None:
     """Receiver of ``cryptovault.events.orders_changed`` (connected in TradingConfig):
-    send each order to its owner's group, one trip into the event loop for all.
+    send each order to its owner's group, one trip into an event loop for all.
 
     A notification, sent after the commit: when the channel layer (Redis) cannot take
     it, the order has still changed, so the failure is logged and the request that
     changed it answers as usual (SPEC §6); open pages catch up on their next load.
+    The in-memory layer (the embedded mode) lives in its server's loop, which
+    ``async_to_sync`` hands the send to; a shared layer is sent to through this
+    process's own loop (``_SendLoop``).
     """
     global _serializer
     layer = get_channel_layer()
@@ -71,7 +115,10 @@ def orders_push(sender: object, *, orders: list[Order], **kwargs: Any) -> None:
         await asyncio.wait_for(send_all(), timeout=NOTIFY_TIMEOUT_SECONDS)
 
     try:
-        async_to_sync(send_all_bounded)()
+        if isinstance(layer, InMemoryChannelLayer):
+            async_to_sync(send_all_bounded)()
+        else:
+            _send_loop.run(send_all_bounded(), NOTIFY_TIMEOUT_SECONDS + 1)
     except Exception as error:  # the order changed all the same; only the news is lost
         logger.warning(
             "Order changes not sent to websockets (%d order(s)): %s: %s",
