@@ -52,6 +52,18 @@ class BalancesApi(APIView):
         return Response(BalanceSerializer(balances, many=True).data)
 
 
+_order_serializer: OrderSerializer | None = None
+
+
+def _order_shape() -> OrderSerializer:
+    """One OrderSerializer for every placed order: its fields are built once, not per
+    request (it holds no state between calls)."""
+    global _order_serializer
+    if _order_serializer is None:
+        _order_serializer = OrderSerializer()
+    return _order_serializer
+
+
 class OrdersApi(generics.ListAPIView[Order]):
     permission_classes = [IsAuthenticated]
     serializer_class = OrderSerializer
@@ -88,7 +100,7 @@ class OrdersApi(generics.ListAPIView[Order]):
         data.is_valid(raise_exception=True)
         placed = services.order_place(user=request.user, **data.validated_data)  # type: ignore[arg-type]
         return Response(
-            OrderSerializer(placed.order).data,
+            _order_shape().to_representation(placed.order),
             status=status.HTTP_201_CREATED if placed.created else status.HTTP_200_OK,
         )
 
