@@ -3,11 +3,12 @@
 gunicorn (2 gthread workers) serves the app with production settings; 16 users,
 each with their own JWT, place small market buys of bitcoin as fast as they can;
 in the same run the same users hit a bare endpoint that does one INSERT in a
-transaction. Prints both throughputs, latency percentiles and the ratio, then
+transaction. The two take turns (``--rounds``), so the machine's other load weighs
+on both alike. Prints both throughputs, latency percentiles and the ratio, then
 proves the ledger.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cryptovault_bench \\
-        .venv/bin/python bench/trading_orders.py [--duration 15]
+        .venv/bin/python bench/trading_orders.py [--duration 15] [--rounds 5]
 
 Needs Redis as production does (REDIS_URL, default redis://127.0.0.1:6379/11; the
 bench empties that database first).
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -84,7 +86,7 @@ async def worker(host, port, path, body, token, deadline, latencies, errors) -> 
         writer.close()
 
 
-async def load(url: str, body: dict, tokens: list[str], seconds: float) -> dict[str, float]:
+async def load(url: str, body: dict, tokens: list[str], seconds: float) -> dict[str, Any]:
     parts = urlsplit(url)
     latencies: list[float] = []
     errors: list[str] = []
@@ -97,11 +99,15 @@ async def load(url: str, body: dict, tokens: list[str], seconds: float) -> dict[
             for t in tokens
         )
     )
-    elapsed = time.perf_counter() - started
+    return {"latencies": latencies, "errors": len(errors), "seconds": time.perf_counter() - started}
+
+
+def summary(runs: list[dict[str, Any]]) -> dict[str, float]:
+    latencies = [value for run in runs for value in run["latencies"]]
     return {
         "requests": len(latencies),
-        "errors": len(errors),
-        "rps": round(len(latencies) / elapsed, 1),
+        "errors": sum(run["errors"] for run in runs),
+        "rps": round(len(latencies) / sum(run["seconds"] for run in runs), 1),
         "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
     }
@@ -110,6 +116,13 @@ async def load(url: str, body: dict, tokens: list[str], seconds: float) -> dict[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="the two endpoints take turns this many times (the machine's other load "
+        "then weighs on both alike)",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cryptovault_bench")
     if not url.startswith("postgres"):
@@ -142,14 +155,18 @@ def main() -> None:
         wait_until_up(f"{base}/health/live")
         order = {"coin": "bitcoin", "side": "buy", "type": "market", "quantity": "0.0001"}
         asyncio.run(load(f"{base}/api/orders", order, tokens, 2))  # warm up
-        bare = asyncio.run(load(f"{base}/bench/insert", {}, tokens, args.duration))
-        orders = asyncio.run(load(f"{base}/api/orders", order, tokens, args.duration))
+        turn = args.duration / args.rounds
+        bare_runs, order_runs = [], []
+        for _ in range(args.rounds):
+            bare_runs.append(asyncio.run(load(f"{base}/bench/insert", {}, tokens, turn)))
+            order_runs.append(asyncio.run(load(f"{base}/api/orders", order, tokens, turn)))
+        bare, orders = summary(bare_runs), summary(order_runs)
     finally:
         server.terminate()
         server.wait(timeout=15)
     print(
         f"{USERS} concurrent users, gunicorn 2 gthread workers, PostgreSQL, "
-        f"{args.duration:.0f} s each"
+        f"{args.duration:.0f} s each in {args.rounds} alternating rounds"
     )
     for name, figures in (
         ("POST /bench/insert (one INSERT)", bare),
