@@ -110,3 +110,21 @@ def test_history_days_must_be_an_allowed_value():
         with pytest.raises(DomainError) as raised:
             history_days(bad)
         assert "1, 7, 14, 30, 90, 180, 365" in raised.value.message
+
+
+@pytest.mark.parametrize("accept", ["*/*", "text/html", "application/json", "image/png"])
+def test_crypto_answers_the_same_json_without_reading_accept(client, settings, accept):
+    """The hot path skips DRF's Accept parsing (the body is bytes rendered once per
+    board): any Accept gets the JSON, never a 406 or the browsable page."""
+    from unittest import mock
+
+    from rest_framework.negotiation import DefaultContentNegotiation
+
+    settings.PRICE_SOURCE = "simulated"
+    with mock.patch.object(DefaultContentNegotiation, "select_renderer") as negotiation:
+        response = client.get("/api/crypto", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert len(response.json()["coins"]) == 10
+    negotiation.assert_not_called()
