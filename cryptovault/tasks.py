@@ -16,10 +16,12 @@ import Celery):
   that answer measurably slower, which is what the runner is here to prevent
   (bench/accounts_enumeration.py measures it). Jobs queued but not started when the
   process exits are finished first; a killed process loses them.
-- ``celery`` (``make prod``): the job is published to Redis as the transaction
-  commits, and the worker (``cryptovault.celery``) runs it; a message is acknowledged
-  only once its job has run, so a killed worker loses nothing. A broker that cannot
-  take the message costs nothing either: the job then runs in process, logged.
+- ``celery`` (``make prod``): the job is published to Redis (after the response too,
+  for the same reason: the worker would start it at once, beside the answer, and the
+  publish itself stays out of the answer's time), and the worker
+  (``cryptovault.celery``) runs it; a message is acknowledged only once its job has
+  run, so a killed worker loses nothing. A broker that cannot take the message costs
+  nothing either: the job then runs in process, logged.
 
 The contract, the same in both:
 
@@ -152,12 +154,12 @@ def job(*, retry: Retry | None = None, retry_in_process: Retry | None = None) ->
 def task_enqueue(fn: Callable[..., object], /, **kwargs: Any) -> None:
     """Run ``fn(**kwargs)`` in the background after the current transaction commits."""
     origin = Origin(current_request_id(), current_client_ip())
-    if settings.TASK_QUEUE == "celery":
-        transaction.on_commit(lambda: _publish(fn, kwargs, origin))
-        return
 
     def start() -> None:
-        _start_in_process(fn, kwargs, origin)
+        if settings.TASK_QUEUE == "celery":
+            _after_the_response(lambda: _publish(fn, kwargs, origin))
+        else:
+            _start_in_process(fn, kwargs, origin)
 
     transaction.on_commit(start)
 
@@ -165,12 +167,8 @@ def task_enqueue(fn: Callable[..., object], /, **kwargs: Any) -> None:
 def _start_in_process(fn: Callable[..., object], kwargs: dict[str, Any], origin: Origin) -> None:
     if settings.TASKS_EAGER:
         _run(fn, kwargs, origin, eager=True)
-        return
-    waiting = _after_response.get()
-    if waiting is not None:
-        waiting.append((fn, kwargs, origin))
     else:
-        _submit((fn, kwargs, origin))
+        _after_the_response(lambda: _submit(fn, kwargs, origin))
 
 
 # --- Celery ----------------------------------------------------------------------
@@ -271,21 +269,35 @@ def _attempt(
 
 # --- In process ---------------------------------------------------------------------
 
-Job = tuple[Callable[..., object], dict[str, Any], Origin]
-# Jobs waiting for the current request's response to be sent; None outside a request.
-# A context variable follows the request across asgiref's thread hops under ASGI.
-_after_response: ContextVar[list[Job] | None] = ContextVar("tasks_after_response", default=None)
+# Starts (a submit to the pool, or a publish) waiting for the current request's response
+# to be sent; None outside a request. A context variable follows the request across
+# asgiref's thread hops under ASGI.
+_after_response: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+    "tasks_after_response", default=None
+)
 
 
-def _submit(job: Job) -> None:
-    fn, kwargs, origin = job
+def _after_the_response(start: Callable[[], None]) -> None:
+    """``start()`` once the response being served is sent; now outside a request."""
+    waiting = _after_response.get()
+    if waiting is not None:
+        waiting.append(start)
+    else:
+        start()
+
+
+def _submit(fn: Callable[..., object], kwargs: dict[str, Any], origin: Origin) -> None:
     _executor().submit(_run, fn, kwargs, origin, eager=False)
 
 
 def _start_waiting_jobs() -> None:
     waiting = _after_response.get()
-    while waiting:
-        _submit(waiting.pop(0))
+    while waiting:  # a start may add one (a publish the broker refused, run here)
+        start = waiting.pop(0)
+        try:
+            start()
+        except Exception:  # one broken start must not keep the others back
+            logger.exception("Starting a background job failed")
 
 
 def _on_request_started(**kwargs: Any) -> None:

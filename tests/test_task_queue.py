@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 
 from accounts.models import AuditEvent
@@ -216,3 +217,16 @@ def test_an_argument_that_is_not_json_is_never_lost_either(in_memory_broker, cap
     assert in_memory_broker() == []
     assert [word for word, _, _ in NOTED] == [{"a set"}]
     assert any("EncodeError" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_queued_in_a_request_is_published_once_the_response_is_sent(in_memory_broker):
+    # Published earlier, the worker would start the job beside the answer (and a heavier
+    # job for an existing account would show in its time, on a loaded machine).
+    request_started.send(sender=None)
+
+    tasks.task_enqueue(noted, word="later")
+
+    assert in_memory_broker() == []
+    request_finished.send(sender=None)
+    assert [m.headers["task"] for m in in_memory_broker()] == [tasks.GENERIC_TASK]
