@@ -15,6 +15,7 @@ out of the answer keeps its last price, labelled ``stale`` on its own row.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -53,7 +54,13 @@ CHANGE_PCT_LIMIT = Decimal(10) ** 8  # change_24h_pct holds 12 digits, 4 after t
 # How long a process answers from its memo before reading the shared board again: a
 # second at most, so every process still follows the shared value.
 MEMO_SECONDS = 1.0
+MEMO_KEY = "markets:prices:memo"  # in the "process" cache: which memo is current
 _memo_reading = threading.Lock()  # held by the one thread re-reading the shared board
+# This process's memo as objects (token, fresh until, board): a local-memory cache
+# would unpickle the whole board on every read. It is valid while its token is in
+# the "process" cache, so clearing that cache (as the tests do) drops it.
+_memo: tuple[int, float, Board] | None = None
+_memo_tokens = itertools.count(1)
 
 
 def prices_board(*, now: datetime | None = None) -> BoardRead:
@@ -62,11 +69,12 @@ def prices_board(*, now: datetime | None = None) -> BoardRead:
 
     The memo is followed for ``MEMO_SECONDS``; then ONE thread of the process reads
     the shared cache again while the others keep answering from the memo, so a
-    process never has every thread waiting on Redis (or on a refresh) at once."""
-    entry: tuple[float, Board] | None = caches["process"].get(BOARD_KEY)
-    if entry is None:
+    process never has every thread waiting on Redis (or on a refresh) at once. The
+    memo's rows are shared by every reader of this process: copy a row to change it."""
+    memo = _memo
+    if memo is None or caches["process"].get(MEMO_KEY) != memo[0]:
         return _board_shared(now)
-    fresh_until, board = entry
+    _, fresh_until, board = memo
     if time.monotonic() < fresh_until or not _memo_reading.acquire(blocking=False):
         return {**board, "cached": True}
     try:
@@ -77,10 +85,12 @@ def prices_board(*, now: datetime | None = None) -> BoardRead:
 
 def _board_shared(now: datetime | None) -> BoardRead:
     """The board from the shared cache (kept in the memo), else from one refresh."""
+    global _memo
     board: Board | None = cache.get(BOARD_KEY)
     if board is not None:
-        entry = (time.monotonic() + MEMO_SECONDS, board)
-        caches["process"].set(BOARD_KEY, entry, board_cache_seconds())
+        token = next(_memo_tokens)
+        _memo = (token, time.monotonic() + MEMO_SECONDS, board)
+        caches["process"].set(MEMO_KEY, token, board_cache_seconds())
         return {**board, "cached": True}
     board = single_flight(
         BOARD_KEY,

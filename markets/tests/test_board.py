@@ -321,3 +321,26 @@ def _quoted_now(payload: list[dict]):
         json.dumps([{**row, "last_updated": now} for row in payload]),
         content_type="application/json",
     )
+
+
+def test_the_memo_hands_out_the_board_without_unpickling_it(settings):
+    """A local-memory cache unpickles the whole board on every read (the hot path of
+    GET /api/crypto); the memo keeps the objects, so two reads share the rows."""
+    settings.PRICE_SOURCE = "simulated"
+    prices_board()
+    first = prices_board()  # from the shared cache, now in the memo
+    again = prices_board()
+
+    assert again["coins"] is first["coins"]
+    assert again == first
+
+
+def test_clearing_the_process_cache_drops_the_memo(settings):
+    from django.core.cache import caches
+
+    settings.PRICE_SOURCE = "simulated"
+    prices_board()
+    first = prices_board()
+    caches["process"].clear()
+
+    assert prices_board()["coins"] is not first["coins"]  # read from the shared cache again
