@@ -128,6 +128,12 @@ def main() -> None:
     parser.add_argument("--topology", action="store_true", help="through make prod's nginx")
     parser.add_argument("--ws-processes", type=int, default=2)
     parser.add_argument("--broadcast-seconds", type=int, default=2)
+    parser.add_argument(
+        "--publisher",
+        choices=["feed", "bench"],
+        default="feed",
+        help="--topology: who broadcasts, make prod's feed or the bench (the feed quiet)",
+    )
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/cv_markets")
     parser.add_argument("--port", type=int, default=0, help="make prod's port (default: free)")
     parser.add_argument("--prod-log", default=f"{tempfile.gettempdir()}/markets_ws_prod.log")

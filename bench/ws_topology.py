@@ -4,12 +4,13 @@ Starts ``make prod`` (nginx on loopback in front of WS_PROCESSES uvicorn process
 gunicorn, the two price feeds and the worker) on a free port, against its own
 PostgreSQL database and Redis database, with the simulated price source and a short
 PRICE_BROADCAST_SECONDS. The clients connect to ``/ws/prices`` on nginx's entry and
-record every ``prices`` message by its ``at`` stamp. The bench publishes ``messages``
-broadcasts to the group itself, as the feed does, stamped with the publish time: the
-delay from publish to each client, and how many a connected client never got (lost).
-The feed's own broadcasts arrive meanwhile and are reported apart: their stamp is
-taken before the feed announces the prices to trading (the fills), so their delay
-includes that step. Prints the RSS of each uvicorn process (found by its ``--uds``
+record every ``prices`` message by its ``at`` stamp for ``messages`` broadcasts: the
+delay to each client, and how many a connected client never got (lost). The
+broadcasts are the feed's (``--publisher feed``, the default: its stamp is taken
+before it announces the prices to trading, so the delay includes the fills) or the
+bench's own (``--publisher bench``: stamped at the publish, the feed kept quiet so
+that two publishers do not queue behind each other), as the single-process case
+does. Prints the RSS of each uvicorn process (found by its ``--uds``
 socket in ``var/prod-<PORT>/``) with its share of the sockets, and the CPU each
 process spends per broadcast (the machine is shared: delays move with its load).
 """
@@ -158,7 +159,9 @@ def run(args: argparse.Namespace, start_clients: StartClients) -> None:
         DATABASE_URL=args.database_url,
         REDIS_URL=redis_fresh(redis_url),
         PRICE_SOURCE="simulated",
-        PRICE_BROADCAST_SECONDS=str(args.broadcast_seconds),
+        # With the bench publishing, the feed stays quiet (its first step finds nobody
+        # listening and then sleeps): two publishers would queue behind each other.
+        PRICE_BROADCAST_SECONDS=str(args.broadcast_seconds if args.publisher == "feed" else 3600),
         WS_PROCESSES=str(args.ws_processes),
         WEB_WORKERS="1",
     )
@@ -242,10 +245,13 @@ def _measure(
     for proc in clients:
         proc.stdin.write("go\n")
         proc.stdin.flush()
-    time.sleep(0.5)
-    for _ in range(args.messages):
-        publisher.publish()
-        time.sleep(args.interval)
+    if args.publisher == "bench":
+        time.sleep(0.5)
+        for _ in range(args.messages):
+            publisher.publish()
+            time.sleep(args.interval)
+    else:
+        time.sleep(args.messages * args.broadcast_seconds)
     time.sleep(GRACE_SECONDS)
     stop = time.time()
     for proc in clients:
@@ -263,15 +269,17 @@ def _measure(
         for stamp, delays in result["stamps"].items():
             stamps[stamp] += delays
         proc.wait(timeout=60)
-    ours = [delay for stamp in publisher.stamps for delay in stamps.get(stamp, [])]
-    # The feed's own broadcasts while recording, each early enough to have arrived.
-    feeds = [
-        stamp
-        for stamp in stamps
-        if stamp not in publisher.stamps
-        and go <= datetime.fromisoformat(stamp).timestamp() <= stop - GRACE_SECONDS
-    ]
-    theirs = [delay for stamp in feeds for delay in stamps[stamp]]
+    if args.publisher == "bench":
+        published = sorted(publisher.stamps)
+        label = "published by the bench"
+    else:  # the feed's, while recording, each early enough to have arrived
+        published = [
+            stamp
+            for stamp in stamps
+            if go <= datetime.fromisoformat(stamp).timestamp() <= stop - GRACE_SECONDS
+        ]
+        label = "the feed's broadcasts (delay from its stamp, taken before its fills)"
+    delays = [delay for stamp in published for delay in stamps.get(stamp, [])]
     each = ", ".join(
         f"{name} {memory[name]} MB connected / {memory_after[name]} MB after "
         f"(~{sockets[name]} sockets)"
@@ -284,10 +292,7 @@ def _measure(
         f"{'make prod: nginx + ' + str(len(pids)) + ' uvicorn':<34} clients {connected}/"
         f"{args.clients} (failed {failed}, {connect_seconds:.1f}s to connect, "
         f"{closed} closed while recording)\n"
-        f"  published by the bench ({len(publisher.stamps)}): "
-        f"{figures(ours, connected * len(publisher.stamps))}\n"
-        f"  the feed's broadcasts ({len(feeds)}, delay from the feed's stamp, its fills "
-        f"included): {figures(theirs, connected * len(feeds))}\n"
+        f"  {label}, {len(published)}: {figures(delays, connected * len(published))}\n"
         f"  RSS {each}\n"
         f"  CPU ms per broadcast: {per_broadcast}; load average {load:.1f}"
     )
