@@ -118,7 +118,7 @@ def orders_push(sender: object, *, orders: list[Order], **kwargs: Any) -> None:
         if isinstance(layer, InMemoryChannelLayer):
             async_to_sync(send_all_bounded)()
         else:
-            _send_loop.run(send_all_bounded(), NOTIFY_TIMEOUT_SECONDS + 1)
+            _send_loop.run(send_all(), NOTIFY_TIMEOUT_SECONDS)
     except Exception as error:  # the order changed all the same; only the news is lost
         logger.warning(
             "Order changes not sent to websockets (%d order(s)): %s: %s",

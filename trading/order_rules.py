@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_DOWN, Context, Decimal
 from typing import Required, TypedDict, Unpack
 
 from django.conf import settings
 from django.core.cache import caches
+from django.utils import timezone
 
 from cryptovault.money import LARGEST, fits, q8
 from markets.models import Coin
@@ -110,6 +112,17 @@ def market_price(coin: Coin) -> Decimal:
             f"No price of {coin.name} newer than {limit} seconds; try again shortly.",
         )
     return tick.price
+
+
+def market_price_unrefreshed(tick: tuple[Decimal, datetime] | None) -> Decimal | None:
+    """The price of ``tick`` (``(price, at)``, the newest) when a market order may trade
+    at it as it stands: above 0 and quoted within ``PRICE_REFRESH_SECONDS``, as
+    ``market_price`` would answer it without refreshing. None: ask ``market_price``."""
+    if tick is None:
+        return None
+    price, at = tick
+    fresh = (timezone.now() - at).total_seconds() <= settings.PRICE_REFRESH_SECONDS
+    return price if fresh and price > 0 else None
 
 
 def _positive(

@@ -14,6 +14,8 @@ Callers hold the transaction; nothing here opens one.
 
 from __future__ import annotations
 
+import functools
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +24,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from cryptovault.money import LARGEST, fits, q8
+from markets.models import PriceTick
+from markets.selectors import coin_price_latest
 from trading.errors import invalid
 from trading.fees import trade_value
 from trading.models import USD, Balance, LedgerEntry, LedgerKind, Order, OrderStatus, Side
@@ -42,6 +46,43 @@ def balances_locked(user: User, assets: list[str]) -> dict[str, Balance]:
         Balance.objects.bulk_create(missing, ignore_conflicts=True)
         rows = _locked(user, ordered)
     return rows
+
+
+def balances_locked_with_tick(
+    user: User, coin_id: str
+) -> tuple[dict[str, Balance], tuple[Decimal, datetime] | None]:
+    """``balances_locked(user, [USD, coin_id])`` and the coin's newest price tick as
+    ``(price, at)``, None when it has none. On PostgreSQL both come from one statement
+    (the tick joined to the locked rows), a round trip less for every market order."""
+    ordered = sorted({USD, coin_id})
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_locked_with_tick_sql(len(ordered)), [coin_id, user.pk, *ordered])
+            found = cursor.fetchall()
+        if len(found) == len(ordered):
+            price, at = found[0][-2:]
+            rows = [Balance.from_db(connection.alias, _BALANCE_NAMES, row[:-2]) for row in found]
+            return {row.asset: row for row in rows}, None if price is None else (price, at)
+    # Elsewhere, or a first trade of the coin (its balance is created): two statements.
+    balances = balances_locked(user, ordered)
+    tick = coin_price_latest(coin_id=coin_id)
+    return balances, None if tick is None else (tick.price, tick.at)
+
+
+_BALANCE_NAMES = [field.attname for field in Balance._meta.concrete_fields]
+
+
+@functools.cache
+def _locked_with_tick_sql(assets: int) -> str:
+    balance, tick = Balance._meta.db_table, PriceTick._meta.db_table
+    columns = ", ".join(f"b.{field.column}" for field in Balance._meta.concrete_fields)
+    return (
+        f"SELECT {columns}, t.price, t.at FROM {balance} b "  # noqa: S608 - the models' identifiers; values are params
+        f"LEFT JOIN LATERAL (SELECT price, at FROM {tick} WHERE coin_id = %s "
+        "ORDER BY at DESC LIMIT 1) t ON true "
+        f"WHERE b.user_id = %s AND b.asset IN ({', '.join(['%s'] * assets)}) "
+        "ORDER BY b.asset FOR UPDATE OF b"
+    )
 
 
 def _locked(user: User, ordered: list[str]) -> dict[str, Balance]:

@@ -70,9 +70,18 @@ _ENTRY_FIELDS = _fields(LedgerEntry, "order_id")
 _EVENT_FIELDS = _fields(AuditEvent)
 
 
+# Fields whose Python value psycopg takes as it is: Django's PostgreSQL adapters hand
+# decimals, datetimes, text and ids over unchanged. Any other kind (the event's JSON,
+# its IP address) goes through the field's own get_db_prep_save.
+_AS_IS = (models.DecimalField, models.CharField, models.DateTimeField, models.ForeignKey)
+
+
 def _value(field: models.Field[Any, Any], instance: models.Model) -> Any:
     """What Django's own INSERT would send for ``field`` (``auto_now_add`` included)."""
-    return field.get_db_prep_save(field.pre_save(instance, add=True), connection)
+    value = field.pre_save(instance, add=True)
+    if value is None or type(field) in _AS_IS:
+        return value
+    return field.get_db_prep_save(value, connection)
 
 
 def _write_postgresql(order: Order, batch: Batch, event: AuditEvent, now: Any) -> int | None:

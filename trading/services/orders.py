@@ -30,6 +30,7 @@ from trading.order_rules import (
     OrderFields,
     coin_tradable,
     market_price,
+    market_price_unrefreshed,
     order_body_check,
     order_replay_check,
     order_size,
@@ -37,6 +38,7 @@ from trading.order_rules import (
 from trading.services.ledger import (
     Batch,
     balances_locked,
+    balances_locked_with_tick,
     hold,
     order_hold_release,
     order_settle,
@@ -84,10 +86,14 @@ def order_place(
             return Placed(first, created=False)
         raise
     try:
-        price = market_price(coin) if body.type == OrderType.MARKET else None
-        sized = order_size(body, price)
-        with transaction.atomic():
-            order, event = _order_create(user, coin, body, sized, client_order_id, price)
+        try:
+            with transaction.atomic():
+                order, event = _order_create(user, coin, body, client_order_id, None)
+        except _PriceToRefresh:
+            # Refreshed with no lock held (markets may call CoinGecko), then placed at it.
+            price = market_price(coin)
+            with transaction.atomic():
+                order, event = _order_create(user, coin, body, client_order_id, price)
     except IntegrityError:
         # The client_order_id is taken: a retry, or a concurrent request that won the race.
         if (first := _first_order(user, client_order_id, body)) is not None:
@@ -115,17 +121,28 @@ def _first_order(user: User, client_order_id: str | None, body: OrderBody) -> Or
     return first
 
 
+class _PriceToRefresh(Exception):
+    """The newest price, read under the locks, is too old to trade at as it stands."""
+
+
 def _order_create(
     user: User,
     coin: Coin,
     body: OrderBody,
-    quantity: Decimal,
     client_order_id: str | None,
     price: Decimal | None,
 ) -> tuple[Order, AuditEvent]:
-    """Lock the balances, work out every entry in memory (each amount checked), then
-    write the order, its entries, the balances and the audit event at once."""
-    balances = balances_locked(user, [USD, coin.id])
+    """Lock the balances (reading the market price with them, unless given), size the
+    order, work out every entry in memory (each amount checked), then write the order,
+    its entries, the balances and the audit event at once."""
+    if body.type == OrderType.MARKET and price is None:
+        balances, tick = balances_locked_with_tick(user, coin.id)
+        price = market_price_unrefreshed(tick)
+        if price is None:
+            raise _PriceToRefresh
+    else:
+        balances = balances_locked(user, [USD, coin.id])
+    quantity = order_size(body, price)
     order = Order(
         user=user,
         coin=coin,
