@@ -82,6 +82,17 @@ def timed_post(connection: http.client.HTTPConnection, path: str, body: dict, ip
     return elapsed
 
 
+def queue_drained(redis_url: str, *, timeout: float) -> None:
+    """Wait until the broker holds no job: none queued, none taken and not yet done
+    (jobs are acknowledged once run; kombu keeps the taken ones in "unacked")."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout
+    while (client.llen("celery") or client.hlen("unacked")) and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
 def emails_printed(path: Path, *, settle: float, timeout: float) -> int:
     """The emails in the log once its count has not moved for ``settle`` seconds."""
     deadline = time.monotonic() + timeout
@@ -141,7 +152,7 @@ def main() -> None:
             worker = subprocess.Popen(
                 [*celery, "worker", "--concurrency=2", "--loglevel=warning"],
                 cwd=ROOT,
-                env=env,
+                env={**env, "PYTHONUNBUFFERED": "1"},  # every email in the log, none buffered
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -166,8 +177,9 @@ def main() -> None:
                     times[endpoint, kind].append(elapsed)
             connection.close()
             time.sleep(1)  # let the last jobs finish before the server stops
-            if worker is not None:  # the worker may lag behind: until its log is quiet
-                emails_printed(Path(tmp) / "server.log", settle=2.0, timeout=120)
+            if worker is not None:  # the worker may lag behind: until it has drained the queue
+                queue_drained(env["REDIS_URL"], timeout=180)
+                emails_printed(Path(tmp) / "server.log", settle=2.0, timeout=60)
         finally:
             for process in (server, worker):
                 if process is not None:
