@@ -6,14 +6,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import AuditEvent
-from trading import consumers
+from markets import services as markets_services
+from markets.tests.factories import PriceTickFactory
+from trading import consumers, order_rules
 from trading.models import Balance, LedgerEntry, Order
 from trading.services import TradingError, order_place
 
@@ -132,6 +137,36 @@ def test_a_retry_gets_its_first_order_even_when_it_could_not_be_placed_now(trade
         buy("0.1")
     assert raised.value.code == "insufficient_funds"
     assert LedgerEntry.objects.count() == entries
+
+
+def test_a_price_older_than_a_refresh_period_is_refreshed_with_no_lock_held(trader, monkeypatch):
+    # given bitcoin's only price, quoted two refresh periods ago less a second (not
+    # stale yet, but due for a refresh)
+    PriceTickFactory.create(
+        coin_id="bitcoin",
+        price=D("50000"),
+        at=timezone.now() - timedelta(seconds=2 * settings.PRICE_REFRESH_SECONDS - 1),
+    )
+    depth_outside = len(connection.atomic_blocks)
+    seen = []
+
+    def refresh(*, coin_id: str):
+        seen.append(len(connection.atomic_blocks))
+        PriceTickFactory.create(coin_id=coin_id, price=D("51000"))  # what the board got
+        return markets_services.coin_price_latest(coin_id=coin_id)
+
+    monkeypatch.setattr(order_rules, "coin_price_fresh", refresh)
+
+    # when a market buy is placed
+    order = order_place(
+        user=trader, coin_id="bitcoin", side="buy", type="market", quantity=D("0.01")
+    ).order
+
+    # then the price was refreshed outside the order's transaction, and the order
+    # filled at the refreshed price
+    assert seen == [depth_outside]
+    assert (order.status, order.average_price) == ("filled", D("51000"))
+    call_command("check_ledger")
 
 
 def test_a_coin_id_that_is_no_coin_id_is_a_400_naming_coin(trader_api):
