@@ -207,7 +207,7 @@ def redis_flushes(url: str) -> int:
     flush of this bench's database while it records drops the ``prices`` group."""
     import redis
 
-    stats = redis.Redis.from_url(url).info("commandstats")
+    stats: dict[str, Any] = redis.Redis.from_url(url).info("commandstats")  # type: ignore[assignment]
     return int(stats.get("cmdstat_flushdb", {}).get("calls", 0))
 
 

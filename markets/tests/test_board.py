@@ -13,7 +13,7 @@ import pytest
 from django.core.cache import cache
 
 from markets.board import BOARD_KEY, REFRESH_GATE_KEY, prices_board
-from markets.board_row import price_age_seconds
+from markets.board_row import BoardRead, price_age_seconds
 from markets.models import PriceTick, QuotaUsage
 from markets.tests.conftest import markets_payload, price_usd
 from markets.tests.factories import PriceTickFactory
@@ -234,7 +234,7 @@ def test_an_expired_board_is_served_while_one_request_refreshes_it(coingecko, tr
     prices_board()
     cache.delete(BOARD_KEY)  # the period is over
     cache.delete(REFRESH_GATE_KEY)
-    prices: dict[str, str] = {}
+    prices: dict[str, str | None] = {}
 
     def read(name: str) -> None:
         prices[name] = prices_board()["coins"][0]["price_usd"]
@@ -275,7 +275,7 @@ def test_the_memo_is_served_while_one_thread_reads_the_shared_board_again(settin
         def __getattr__(self, name):
             return getattr(cache, name)
 
-    boards: dict[str, dict] = {}
+    boards: dict[str, BoardRead] = {}
     with mock.patch("markets.board.cache", SlowRedis()):
         rereader = threading.Thread(target=lambda: boards.update(a=prices_board()), daemon=True)
         try:
