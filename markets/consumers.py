@@ -42,6 +42,7 @@ class LocalFanout:
         self.channel: str | None = None
         self._snapshot: tuple[float, str] | None = None
         self._joined_at = 0.0
+        self.keeper: asyncio.Task[None] | None = None
 
     def snapshot_recent(self) -> str | None:
         """The last prices seen by this process as a snapshot, while still current."""
@@ -61,18 +62,44 @@ class LocalFanout:
         if self.task is None or self.task.done():
             self.channel = await layer.new_channel()
             self.task = asyncio.create_task(self._relay(layer, self.channel))
+            self.keeper = asyncio.create_task(self._keep_membership(layer, self.channel))
             self._joined_at = 0.0
         # Re-adding now and then keeps the membership from expiring on channels-redis.
         if time.monotonic() - self._joined_at > 60:
             self._joined_at = time.monotonic()
             await layer.group_add(feed.GROUP, self.channel)
 
+    async def _keep_membership(self, layer: Any, channel: str) -> None:
+        """While this process has sockets: every round, re-join the group and mark the
+        listeners, whether or not a broadcast came. Both used to be renewed only by a
+        join or a broadcast, so a Redis that lost them (restarted, flushed) left every
+        open socket without prices (no member, so no broadcast; no mark, so the feed
+        stopped) until another client connected."""
+        while True:
+            await asyncio.sleep(membership_renew_seconds())
+            if not self.consumers:
+                continue
+            try:
+                await layer.group_add(feed.GROUP, channel)
+                await database_sync_to_async(feed.listeners_touch)()
+            except Exception as error:  # Redis away: the next round tries again
+                logger.warning("Could not renew the prices membership: %s", error)
+            else:
+                self._joined_at = time.monotonic()
+
     def leave(self, consumer: PricesConsumer) -> None:
         self.consumers.discard(consumer)
 
     async def _relay(self, layer: Any, channel: str) -> None:
         while True:
-            event = await layer.receive(channel)
+            try:
+                event = await layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # Redis away: keep the relay, wait for it
+                logger.warning("Prices relay could not receive: %s", error)
+                await asyncio.sleep(1)
+                continue
             if event.get("type") != "prices.broadcast" or not self.consumers:
                 continue
             message: PricesMessage = {
@@ -93,6 +120,10 @@ class LocalFanout:
             # After the sockets, not before: a round trip to Redis through the thread
             # pool is no part of the delay every client sees.
             await database_sync_to_async(feed.listeners_touch)()
+
+
+def membership_renew_seconds() -> float:
+    return settings.PRICE_BROADCAST_SECONDS
 
 
 _fanouts: dict[asyncio.AbstractEventLoop, LocalFanout] = {}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
@@ -94,3 +96,30 @@ async def test_a_foreign_origin_is_refused():
     )
     ok, _ = await communicator.connect()
     assert not ok
+
+
+async def test_a_lost_membership_and_listening_mark_come_back_without_a_new_client(
+    monkeypatch,
+):
+    """A Redis restarted or flushed loses the process's group membership and the
+    listening mark: open sockets must get prices again within a round, not when the
+    next client connects (issue 15's 10,000-socket bench lost a whole run this way)."""
+    from django.core.cache import cache
+
+    from markets import consumers, feed
+
+    monkeypatch.setattr(consumers, "membership_renew_seconds", lambda: 0.2)
+    communicator = await connected()
+    await communicator.receive_json_from(timeout=5)
+    layer = get_channel_layer()
+    fanout = consumers.local_fanout()
+
+    # Redis forgets: the member leaves the group and the mark is gone.
+    await layer.group_discard("prices", fanout.channel)
+    await database_sync_to_async(cache.delete)(feed.LISTENING_KEY)
+    await asyncio.sleep(0.6)
+
+    assert await database_sync_to_async(feed.listeners_present)()
+    await layer.group_send("prices", {"type": "prices.broadcast", "prices": [], "at": "y"})
+    assert (await communicator.receive_json_from(timeout=5))["at"] == "y"
+    await communicator.disconnect()
