@@ -20,7 +20,7 @@ from markets import services as markets_services
 from markets.tests.factories import PriceTickFactory
 from trading import consumers, order_rules
 from trading.models import Balance, LedgerEntry, Order
-from trading.services import TradingError, order_place
+from trading.services import TradingError, order_place, order_write
 
 pytestmark = pytest.mark.django_db
 
@@ -224,3 +224,10 @@ def test_order_news_that_cannot_be_sent_is_logged_and_the_order_stands(
     assert answer.status_code == 201
     assert Order.objects.get().status == "filled"
     assert any("Order changes not sent" in r.getMessage() for r in caplog.records)
+
+
+def test_a_market_order_statement_has_few_enough_parameters_to_be_parsed_once():
+    # psycopg keeps the parsing of a statement with at most 50 parameters
+    # (MAX_CACHED_STATEMENT_PARAMS); past that it parses it again on every order. A
+    # market order writes the order, three ledger entries and two balances.
+    assert order_write._statement(3, 2).count("%s") <= 50
