@@ -25,7 +25,7 @@ from aiosmtpd.controller import Controller
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
-PASSWORD = "topology-passphrase-7351"  # the one every test account uses
+PASSWORD = "topology-passphrase-7351"  # pragma: allowlist secret (every test account)
 
 
 @dataclass
