@@ -61,6 +61,19 @@ print(json.dumps(answer))
 """
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _static_collected() -> None:
+    """Pages with DEBUG off name their CSS and scripts through collectstatic's manifest
+    (what make prod runs first): a fresh clone has none, and every page would be a 500."""
+    env = child_env(**{**PRODUCTION_ENV, "DATABASE_URL": "sqlite:///:memory:"})
+    collected = run_python(
+        "from django.core.management import call_command\n"
+        "call_command('collectstatic', interactive=False, verbosity=0)\n",
+        env,
+    )
+    assert collected.returncode == 0, collected.stderr
+
+
 def probe(*, login: bool = True, **env: str | None) -> dict[str, Any]:
     overrides = {**PRODUCTION_ENV, "DATABASE_URL": "sqlite:///:memory:", **env}
     result = run_python(f"LOGIN = {login}\n{ENTRY_PROBE}", child_env(**overrides))
