@@ -121,9 +121,12 @@ class PriceFeed:
         return leader
 
     def renew(self) -> None:
-        """Extend the lease at the end of a round, if it is still this loop's."""
+        """Extend the lease at the end of a round: touched if still this loop's, taken
+        again if it lapsed during a slow round and nobody else took it."""
         if cache.get(LEADER_KEY) == self.owner:
             cache.touch(LEADER_KEY, self.lease_seconds)
+        else:
+            cache.add(LEADER_KEY, self.owner, self.lease_seconds)
 
     def pause_seconds(self) -> float:
         """The wait before the next round: a round for the leader, less for a standby."""

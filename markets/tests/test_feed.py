@@ -147,16 +147,16 @@ def test_a_leader_keeps_its_lease_through_a_round_slower_than_the_lease(
     CoinGecko answer) handed the lead to a standby mid-round; it is renewed at its end."""
     feed.listeners_touch()
     leader, standby = PriceFeed(owner="leader"), PriceFeed(owner="standby")
-    leader.lease_seconds = 1
+    leader.lease_seconds = 2
     slow_board = feed.prices_board
 
     def slow(**kwargs):
-        time.sleep(0.7)
+        time.sleep(2.2)  # the lease lapses during the round
         return slow_board(**kwargs)
 
     monkeypatch.setattr(feed, "prices_board", slow)
     assert leader.step() is True
-    time.sleep(0.6)  # 1.3 s after the round started, 0.6 s after it ended
+    time.sleep(0.5)  # the round outlasted the lease; 0.5 s after it ended
 
     assert standby.is_leader() is False
     assert cache.get(feed.LEADER_KEY) == "leader"
