@@ -172,6 +172,9 @@ def test_portfolio_at_each_width(server, watched_page, width):
         ) as answer:
             button.click()
         assert answer.value.ok
+        # The chart draws one point a second: the range must span at least two.
+        points = answer.value.json()["points"]
+        assert len({int(ms // 1000) for ms, _ in points}) >= 2, (key, points[:2], points[-1:])
         expect(button).to_have_attribute("aria-pressed", "true")
         expect(chart).to_have_attribute("data-range", key)
         expect(chart).not_to_have_attribute("aria-busy", "true")
