@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,15 +133,6 @@ def prod_settings(env: Mapping[str, str]) -> ProdSettings:
         tls_cert=str(Path(cert).resolve()) if cert else "",
         tls_key=str(Path(key).resolve()) if key else "",
     )
-
-
-def local_secret(path: Path) -> str:
-    """A random secret generated once and kept in ``path`` (mode 600), as the embedded mode does."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
 
 
 def allowed_hosts(host: str) -> list[str]:

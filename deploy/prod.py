@@ -267,7 +267,9 @@ def secret(env: dict[str, str], name: str, file_name: str) -> str:
     path = ROOT / "var" / file_name
     notice = "using" if path.exists() else "generated"
     print(f"make prod: {name} not set; {notice} the one kept in var/{file_name}", flush=True)
-    return config.local_secret(path)
+    from cryptovault.config import Config  # the embedded mode's own keeper of local secrets
+
+    return Config.local_secret(path)
 
 
 def main() -> int:
